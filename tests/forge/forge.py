@@ -1,0 +1,180 @@
+"""The base-image forge: local stand-ins for the images the templates' Dockerfiles start from.
+
+This machine reaches package registries but no container registry. A locally tagged image is used by
+`FROM` without a pull, so the forge builds, for every reference the templates can render, an image
+tagged with exactly that reference, from Debian 13 packages and toolchains the package registries
+provide. Each stand-in is stamped with a fingerprint of its recipe; one already built from the same
+recipe is kept. Adding a language means adding stand-ins to `standins.py`, not new mechanisms.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import inspect
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from fnmatch import fnmatch
+from pathlib import Path
+
+RECIPES = Path(__file__).parent / "recipes"
+FINGERPRINT_LABEL = "org.dockerfile-templates.forge.fingerprint"
+# Bump to rebuild every stand-in when the mechanism itself changes.
+FORGE_EPOCH = "1"
+
+
+def docker(*args: str, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(["docker", *args], check=True, text=True, **kwargs)
+
+
+def image_fingerprint(tag: str) -> str | None:
+    result = subprocess.run(
+        ["docker", "image", "inspect", "--format", f'{{{{ index .Config.Labels "{FINGERPRINT_LABEL}" }}}}', tag],
+        capture_output=True, text=True,
+    )
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
+@dataclass(frozen=True)
+class StandIn:
+    """An image built from `recipes/<recipe>/Dockerfile` and tagged with every reference in `tags`."""
+
+    tags: tuple[str, ...]
+    recipe: str
+    build_args: Mapping[str, str] = field(default_factory=dict)
+    # Fills the build context with what the host fetched from a package registry.
+    inputs: Callable[[Path], None] | None = None
+
+    @property
+    def name(self) -> str:
+        return self.tags[0]
+
+    def recipe_text(self) -> str:
+        """Everything the image is made from, as text: the fingerprint is its hash."""
+        parts = [FORGE_EPOCH, repr(self.tags), repr(sorted(self.build_args.items()))]
+        for path in sorted((RECIPES / self.recipe).rglob("*")):
+            if path.is_file():
+                parts += [str(path.relative_to(RECIPES)), path.read_text()]
+        if self.inputs is not None:
+            func = getattr(self.inputs, "func", self.inputs)
+            parts += [inspect.getsource(func), repr(getattr(self.inputs, "args", ()))]
+        return "\n".join(parts)
+
+    def bases(self) -> list[str]:
+        dockerfile = (RECIPES / self.recipe / "Dockerfile").read_text()
+        return re.findall(r"^FROM\s+(?:--\S+\s+)*(\S+)", dockerfile, re.MULTILINE)
+
+    def build(self, fingerprint: str) -> None:
+        with tempfile.TemporaryDirectory(prefix=f"forge-{self.recipe}-") as tmp:
+            context = Path(tmp)
+            shutil.copytree(RECIPES / self.recipe, context, dirs_exist_ok=True)
+            if self.inputs is not None:
+                self.inputs(context)
+            args = [f"--build-arg={key}={value}" for key, value in self.build_args.items()]
+            tags = [f"--tag={tag}" for tag in self.tags]
+            docker("build", "--quiet", f"--label={FINGERPRINT_LABEL}={fingerprint}", *args, *tags, str(context),
+                   stdout=subprocess.DEVNULL)
+
+
+@dataclass(frozen=True)
+class RootfsStandIn(StandIn):
+    """A Debian root built by debootstrap and imported: the base every other stand-in starts from."""
+
+    suite: str = "trixie"
+    mirror: str = "http://deb.debian.org/debian"
+
+    def recipe_text(self) -> str:
+        return "\n".join([super().recipe_text(), self.suite, self.mirror, inspect.getsource(RootfsStandIn.build)])
+
+    def bases(self) -> list[str]:
+        return []
+
+    def build(self, fingerprint: str) -> None:
+        if shutil.which("debootstrap") is None:
+            raise RuntimeError("debootstrap is missing: scripts/lib/setup.sh installs it (apt-get install debootstrap)")
+        with tempfile.TemporaryDirectory(prefix="forge-rootfs-") as tmp:
+            root = Path(tmp) / "root"
+            subprocess.run(["debootstrap", "--variant=minbase", self.suite, str(root), self.mirror],
+                           check=True, stdout=subprocess.DEVNULL)
+            shutil.copytree(RECIPES / self.recipe / "overlay", root, dirs_exist_ok=True)
+            slimify(root, (RECIPES / self.recipe / "overlay/etc/dpkg/dpkg.cfg.d/docker").read_text())
+            tar = subprocess.Popen(["tar", "--numeric-owner", "-C", str(root), "-c", "."], stdout=subprocess.PIPE)
+            changes = ['CMD ["bash"]', f"LABEL {FINGERPRINT_LABEL}={fingerprint}"]
+            image = docker("import", *[f"--change={c}" for c in changes], "-", self.tags[0],
+                           stdin=tar.stdout, capture_output=True).stdout.strip()
+            if tar.wait() != 0:
+                raise RuntimeError("tar of the debootstrap root failed")
+            for tag in self.tags[1:]:
+                docker("tag", image, tag)
+
+
+def slimify(root: Path, dpkg_config: str) -> None:
+    """Removes what the slim variant's dpkg path-excludes keep out (matched as dpkg does, with fnmatch
+    on the whole path), and apt's caches and lists."""
+    excluded = re.findall(r"^path-exclude\s+(\S+)", dpkg_config, re.MULTILINE)
+    excluded += ["/var/cache/apt/*.bin", "/var/cache/apt/archives/*.deb", "/var/lib/apt/lists/*_*"]
+    included = re.findall(r"^path-include\s+(\S+)", dpkg_config, re.MULTILINE)
+
+    def dropped(path: str) -> bool:
+        return any(fnmatch(path, p) for p in excluded) and not any(fnmatch(path, p) for p in included)
+
+    for directory, subdirs, names in os.walk(root, topdown=False):
+        inside = "/" + os.path.relpath(directory, root)
+        for name in [*names, *(d for d in subdirs if os.path.islink(os.path.join(directory, d)))]:
+            if dropped(f"{inside}/{name}".replace("//", "/")):
+                os.unlink(os.path.join(directory, name))
+        if dropped(inside) and not os.listdir(directory):
+            os.rmdir(directory)
+
+
+def registries_reachable(timeout: float = 5.0) -> bool:
+    """Docker Hub answers 401 to an anonymous /v2/ when it is in reach: any HTTP answer counts."""
+    try:
+        urllib.request.urlopen("https://registry-1.docker.io/v2/", timeout=timeout)
+    except urllib.error.HTTPError:
+        return True
+    except (urllib.error.URLError, OSError):
+        return False
+    return True
+
+
+def forge(stand_ins: list[StandIn], log=print) -> None:
+    """Builds every stand-in whose fingerprint changed, in order (bases first)."""
+    fingerprints: dict[str, str] = {}
+    for stand_in in stand_ins:
+        upstream = "".join(fingerprints.get(base, "") for base in stand_in.bases())
+        fingerprint = hashlib.sha256((stand_in.recipe_text() + upstream).encode()).hexdigest()[:16]
+        for tag in stand_in.tags:
+            fingerprints[tag] = fingerprint
+        if all(image_fingerprint(tag) == fingerprint for tag in stand_in.tags):
+            log(f"forge: {stand_in.name:48} up to date ({fingerprint})")
+            continue
+        started = time.monotonic()
+        log(f"forge: {stand_in.name:48} building ...")
+        stand_in.build(fingerprint)
+        log(f"forge: {stand_in.name:48} built in {time.monotonic() - started:.0f}s ({fingerprint})")
+
+
+def main(argv: list[str]) -> int:
+    from tests.forge.standins import STAND_INS
+
+    mode = argv[0] if argv else "auto"
+    if mode not in {"auto", "always", "needed"}:
+        print("usage: python -m tests.forge [auto|always|needed]", file=sys.stderr)
+        return 2
+    if mode != "always" and registries_reachable():
+        print("forge: the official registries answer; builds pull the real base images")
+        return 1 if mode == "needed" else 0
+    if mode == "needed":
+        return 0
+    print(f"forge: no container registry in reach; forging {len(STAND_INS)} stand-ins")
+    forge(STAND_INS)
+    return 0

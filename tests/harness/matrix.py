@@ -1,0 +1,95 @@
+"""The test matrix, derived from copier.yml: every combination of the answers that have choices.
+
+A question is an axis when it has choices; it is asked only where its `when:` holds, and a choice
+is offered only where its own `validator` is silent. A new choice enters the matrix by itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import yaml
+from jinja2.sandbox import SandboxedEnvironment
+
+ROOT = Path(__file__).resolve().parents[2]
+COPIER_YML = ROOT / "copier.yml"
+
+
+@cache
+def questions() -> dict[str, dict]:
+    data = yaml.safe_load(COPIER_YML.read_text())
+    return {name: spec for name, spec in data.items() if not name.startswith("_")}
+
+
+@cache
+def _jinja() -> SandboxedEnvironment:
+    return SandboxedEnvironment(extensions=["jinja2_ansible_filters.AnsibleCoreFiltersExtension"])
+
+
+def _render(value, context: dict):
+    return _jinja().from_string(value).render(context) if isinstance(value, str) else value
+
+
+def _choices(spec: dict) -> list[tuple[object, str | None]]:
+    """(value, validator) for each choice, whatever form copier.yml writes it in."""
+    choices = spec["choices"]
+    items = choices.items() if isinstance(choices, dict) else ((c, c) for c in choices)
+    out = []
+    for _, choice in items:
+        if isinstance(choice, dict):
+            out.append((choice["value"], choice.get("validator")))
+        else:
+            out.append((choice, None))
+    return out
+
+
+def _asked(spec: dict, context: dict) -> bool:
+    when = spec.get("when", True)
+    rendered = _render(when, context)
+    return rendered if isinstance(rendered, bool) else str(rendered).strip().lower() not in {"false", "0", "", "no"}
+
+
+def _defaults(answers: dict) -> dict:
+    """The answers so far, completed with each remaining question's default, in questionnaire order."""
+    context = dict(answers)
+    for name, spec in questions().items():
+        if name not in context and "default" in spec:
+            context[name] = _render(spec["default"], context)
+    return context
+
+
+@dataclass(frozen=True)
+class Combination:
+    answers: tuple[tuple[str, object], ...]
+
+    @property
+    def data(self) -> dict:
+        return dict(self.answers)
+
+    @property
+    def id(self) -> str:
+        return "-".join(str(value) for _, value in self.answers)
+
+    def __getitem__(self, name: str):
+        return self.data[name]
+
+
+@cache
+def combinations() -> tuple[Combination, ...]:
+    partial: list[dict] = [{}]
+    for name, spec in questions().items():
+        if "choices" not in spec:
+            continue
+        grown = []
+        for answers in partial:
+            context = _defaults(answers)
+            if not _asked(spec, context):
+                grown.append(answers)
+                continue
+            for value, validator in _choices(spec):
+                if not (validator and _render(validator, {**context, name: value}).strip()):
+                    grown.append({**answers, name: value})
+        partial = grown
+    return tuple(Combination(tuple(answers.items())) for answers in partial)

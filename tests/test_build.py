@@ -1,0 +1,164 @@
+"""Build tier: every distinct Dockerfile builds, passes its tests, runs, and keeps the image contract."""
+
+from __future__ import annotations
+
+import subprocess
+import tarfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.harness import docker as d
+from tests.harness.matrix import Combination, combinations
+from tests.harness.render import rendered
+
+pytestmark = pytest.mark.build
+
+# The sample app's image budget, in MB (10^6 bytes, as `docker images` counts).
+SIZE_BUDGET_MB = {
+    ("go", "distroless"): 12,
+    ("go", "scratch"): 10,
+    ("go", "slim"): 100,
+}
+PROMISED_UID = {"distroless": 65532, "scratch": 65532, "slim": 10001}
+CORPORATE_CA = Path("/etc/ssl/certs/ca-certificates.crt")
+
+
+@dataclass(frozen=True)
+class Target:
+    """One distinct Dockerfile, and the combination that renders it first."""
+
+    combination: Combination
+    id: str
+
+    @property
+    def project(self) -> Path:
+        return rendered(self.combination)
+
+    @property
+    def tag(self) -> str:
+        return f"dft-test/{self.id}:build"
+
+    @property
+    def port(self) -> int:
+        return int((self.project / "Dockerfile").read_text().split("EXPOSE ", 1)[1].split()[0])
+
+    def __getitem__(self, name: str):
+        return self.combination[name]
+
+
+def distinct_dockerfiles() -> list[Target]:
+    groups: dict[str, list[Combination]] = {}
+    for combination in combinations():
+        groups.setdefault((rendered(combination) / "Dockerfile").read_text(), []).append(combination)
+    targets = []
+    for members in groups.values():
+        # Name a target by the answers its combinations share: the ones that shape the Dockerfile.
+        shared = [str(v) for k, v in members[0].answers if all(m[k] == v for m in members)]
+        targets.append(Target(members[0], "-".join(shared)))
+    return targets
+
+
+TARGETS = distinct_dockerfiles()
+
+
+@pytest.fixture(scope="session", params=[pytest.param(t, id=t.id, marks=pytest.mark.xdist_group(t.id)) for t in TARGETS])
+def target(request) -> Target:
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def image(target: Target) -> str:
+    d.build(target.project, target.tag)
+    return target.tag
+
+
+@pytest.fixture
+def container(image: str, target: Target):
+    with d.Container(image, target.port) as running:
+        yield running
+
+
+def test_test_stage_passes(target):
+    build = d.build(target.project, f"{target.tag}-test", target="test")
+    assert "FAIL" not in build.log, f"{target.id}: go test reported failures:\n{build.log[-3000:]}"
+
+
+def test_turns_healthy_within_30s(container, target, record_property):
+    seconds = container.wait_healthy(timeout=30)
+    record_property("healthy after (s)", round(seconds, 1))
+
+
+def test_healthz_answers_200(container, target):
+    container.wait_healthy()
+    status, body = container.get("/healthz")
+    assert status == 200, f"{target.id}: /healthz answered {status}: {body}"
+
+
+def test_runs_as_the_promised_uid(container, target):
+    container.wait_healthy()
+    uid = container.process_uid()
+    assert uid == PROMISED_UID[target["runtime"]], f"{target.id}: runs as uid {uid}"
+
+
+def test_stops_on_sigterm_within_2s(container, target, record_property):
+    container.wait_healthy()
+    seconds = container.stop(grace=10)
+    record_property("stop on SIGTERM (s)", round(seconds, 2))
+    exit_code = container.state["ExitCode"]
+    assert exit_code == 0, f"{target.id}: exited {exit_code} on SIGTERM (137 means it had to be killed)"
+    assert seconds < 2, f"{target.id}: took {seconds:.1f} s to stop"
+
+
+def test_runs_read_only_with_tmpfs(image, target):
+    with d.Container(image, target.port, "--read-only", "--tmpfs=/tmp") as container:
+        container.wait_healthy()
+        assert container.get("/healthz")[0] == 200, target.id
+
+
+def test_runs_as_an_arbitrary_uid(image, target):
+    with d.Container(image, target.port, "--user=4242:0") as container:
+        container.wait_healthy()
+        assert container.process_uid() == 4242
+        assert container.get("/healthz")[0] == 200, target.id
+
+
+def test_image_size_within_budget(image, target, record_property):
+    size_mb = d.image_size(image) / 1e6
+    budget = SIZE_BUDGET_MB[target["language"], target["runtime"]]
+    record_property("image size (MB)", f"{size_mb:.1f} of {budget}")
+    assert size_mb <= budget, f"{target.id}: {size_mb:.1f} MB is over the {budget} MB budget"
+
+
+def test_source_change_rebuilds_from_cache(image, target, project_copy, record_property):
+    project = project_copy(target.project)
+    cold = d.build(project, f"{target.tag}-cold", "--no-cache")
+    source = project / "main.go"
+    source.write_text(source.read_text().replace('"message":"hello"', '"message":"hello again"'))
+    warm = d.build(project, f"{target.tag}-cold")
+    record_property("cold build, no layer cache (s)", round(cold.seconds, 1))
+    record_property("rebuild after a one-line change (s)", round(warm.seconds, 1))
+    assert warm.cached("go mod download"), f"{target.id}: the module layer was rebuilt:\n{warm.log[-3000:]}"
+    d.docker("rmi", f"{target.tag}-cold")
+
+
+def test_corporate_ca_never_lands_in_the_image(target, tmp_path):
+    """The CA bundle goes in as a BuildKit secret: no line of it may reach a layer, the config or the history."""
+    marker_key, marker_cert = tmp_path / "marker.key", tmp_path / "marker.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=dft-marker-ca",
+                    "-keyout", marker_key, "-out", marker_cert], check=True, capture_output=True)
+    bundle = tmp_path / "bundle.pem"
+    bundle.write_text(CORPORATE_CA.read_text() if CORPORATE_CA.exists() else "" + marker_cert.read_text())
+    bundle.write_text(bundle.read_text() + marker_cert.read_text())
+    needle = marker_cert.read_text().splitlines()[5].encode()
+
+    tag = f"{target.tag}-ca"
+    d.build(target.project, tag, "--no-cache", f"--secret=id=ca_bundle,src={bundle}")
+    saved = tmp_path / "image.tar"
+    d.docker("save", "--output", str(saved), tag)
+    d.docker("rmi", tag)
+    with tarfile.open(saved) as outer:
+        for member in outer:
+            if member.isfile():
+                assert needle not in outer.extractfile(member).read(), f"{target.id}: the CA is in {member.name}"
