@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from tests.harness import docker as d
+from tests.harness.dockerfile import Dockerfile
 from tests.harness.matrix import Combination, combinations
-from tests.harness.render import rendered
+from tests.harness.render import render, rendered
 
 pytestmark = pytest.mark.build
 
@@ -22,7 +23,21 @@ SIZE_BUDGET_MB = {
     ("go", "slim"): 100,
 }
 PROMISED_UID = {"distroless": 65532, "scratch": 65532, "slim": 10001}
+# The machine's trust store; on a TLS-intercepting network it holds the corporate CA.
 CORPORATE_CA = Path("/etc/ssl/certs/ca-certificates.crt")
+
+
+def add_go_dependency(project: Path) -> None:
+    with (project / "go.mod").open("a") as go_mod:
+        go_mod.write("\nrequire github.com/google/uuid v1.6.0\n")
+    (project / "go.sum").write_text(
+        "github.com/google/uuid v1.6.0 h1:NIvaJDMOsjHA8n1jAhLSgzrAzy1Hgr+hNrb57e+94F0=\n"
+        "github.com/google/uuid v1.6.0/go.mod h1:TIyPZe4MgqvfeYDBFedMoGGpEw/LqOeaOT+nhxU+yHo=\n"
+    )
+
+
+# How to make each language's build download one package: the download must trust the CA secret.
+ADD_DEPENDENCY = {"go": add_go_dependency}
 
 
 @dataclass(frozen=True)
@@ -61,6 +76,8 @@ def distinct_dockerfiles() -> list[Target]:
 
 
 TARGETS = distinct_dockerfiles()
+# One target per language, for promises that do not depend on the runtime.
+PER_LANGUAGE = list({t["language"]: t for t in reversed(TARGETS)}.values())
 
 
 @pytest.fixture(scope="session", params=[pytest.param(t, id=t.id, marks=pytest.mark.xdist_group(t.id)) for t in TARGETS])
@@ -162,3 +179,35 @@ def test_corporate_ca_never_lands_in_the_image(target, tmp_path):
         for member in outer:
             if member.isfile():
                 assert needle not in outer.extractfile(member).read(), f"{target.id}: the CA is in {member.name}"
+
+
+@pytest.mark.parametrize("target", PER_LANGUAGE, ids=lambda t: t["language"])
+def test_downloads_trust_the_corporate_ca_secret(target, project_copy):
+    project = project_copy(target.project)
+    ADD_DEPENDENCY[target["language"]](project)
+    # Package caches in cache mounts would hide a download: empty them so both builds really fetch.
+    d.docker("builder", "prune", "--force", "--filter", "type=exec.cachemount")
+    tag = f"{target.tag}-dependency"
+    without = d.docker("build", "--no-cache", f"--tag={tag}", str(project), check=False)
+    d.build(project, tag, "--no-cache", f"--secret=id=ca_bundle,src={CORPORATE_CA}")
+    d.docker("rmi", tag)
+    if without.returncode == 0:
+        pytest.skip("this network does not intercept TLS: the build fetched without the CA too")
+    assert "certificate" in without.stderr, f"{target.id}: failed without the CA, not for TLS:\n{without.stderr[-2000:]}"
+
+
+def test_builds_through_a_base_image_mirror(target, tmp_path):
+    """Every image, the syntax frontend included, comes through the mirror when one is set."""
+    mirror = "mirror.invalid/hub"
+    project = render(tmp_path / "mirrored", {**target.combination.data, "base_image_mirror": mirror})
+    plain = Dockerfile.of(target.project)
+    mirrored = Dockerfile.of(project)
+    # The engine's images, under the mirror's names: a reference the mirror cannot serve fails to pull.
+    pairs = list(zip([plain.syntax, *plain.external_bases], [mirrored.syntax, *mirrored.external_bases]))
+    for source, alias in pairs:
+        if source != alias:
+            d.docker("tag", source, alias)
+    try:
+        d.build(project, f"{target.tag}-mirrored")
+    finally:
+        d.docker("rmi", f"{target.tag}-mirrored", *[alias for source, alias in pairs if source != alias], check=False)

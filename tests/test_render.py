@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -22,9 +25,14 @@ YAMLLINT_CONFIG = ROOT / "tests" / "yamllint.yaml"
 LEFTOVER_JINJA = re.compile(r"(?<!\$)\{\{|\{%|\{#")
 
 
-def run(*command: str | Path, cwd: Path | None = None) -> None:
-    result = subprocess.run([str(c) for c in command], capture_output=True, text=True, cwd=cwd)
-    assert result.returncode == 0, f"{Path(str(command[0])).name} failed:\n{result.stdout}{result.stderr}"
+def run(tool: str, *args: str | Path, cwd: Path | None = None) -> None:
+    # The linters come with the venv pytest runs in (tests/requirements.txt), actionlint from DFT_HOME.
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    executable = shutil.which(tool, path=path)
+    assert executable, f"{tool} is not installed: run the suite through scripts/test"
+    result = subprocess.run([executable, *map(str, args)], capture_output=True, text=True, cwd=cwd,
+                            env={**os.environ, "PATH": path})
+    assert result.returncode == 0, f"{tool} failed:\n{result.stdout}{result.stderr}"
 
 
 def files(project: Path) -> list[Path]:
@@ -133,3 +141,12 @@ def test_answers_file_records_every_choice(combination):
     answers = (rendered(combination) / ".copier-answers.yml").read_text()
     for name, value in combination.answers:
         assert f"{name}: " in answers and str(value) in answers, f"{combination.id}: {name} not recorded"
+
+
+def test_forge_has_a_stand_in_for_every_base_image():
+    from tests.forge.standins import STAND_INS
+
+    forged = {tag for stand_in in STAND_INS for tag in stand_in.tags} | {"scratch"}
+    rendered_refs = {(ref, c.id) for c in ALL for ref in Dockerfile.of(rendered(c)).external_bases}
+    missing = sorted(f"{ref} ({combination})" for ref, combination in rendered_refs if ref not in forged)
+    assert not missing, f"no stand-in for: {missing}"
