@@ -110,19 +110,43 @@ def test_only_the_chosen_ci_is_rendered(combination):
     assert present == {ci: ci == combination["ci"] for ci in present}, f"{combination.id}: {present}"
 
 
+# CI differs by where it pushes: the CI provider's own registry, or one of the user's.
+REPOSITORIES = pytest.mark.parametrize("repository", ["", "registry.example.com:5000/team/api", "acme/api"],
+                                       ids=["own-registry", "private-registry", "docker-hub"])
+
+
+def with_repository(combination, repository: str, tmp_path: Path) -> Path:
+    if not repository:
+        return rendered(combination)
+    return render(tmp_path / "project", {**combination.data, "image_repository": repository})
+
+
+@REPOSITORIES
 @pytest.mark.parametrize("combination", GITHUB)
-def test_github_workflow_passes_actionlint(combination):
-    run("actionlint", "-no-color", ".github/workflows/ci.yml", cwd=rendered(combination))
+def test_github_workflow_passes_actionlint(combination, repository, tmp_path):
+    run("actionlint", "-no-color", ".github/workflows/ci.yml", cwd=with_repository(combination, repository, tmp_path))
 
 
+@REPOSITORIES
 @pytest.mark.parametrize("combination", GITHUB)
-def test_github_workflow_passes_zizmor(combination):
-    run("zizmor", "--offline", "--no-progress", ".github/workflows/ci.yml", cwd=rendered(combination))
+def test_github_workflow_passes_zizmor(combination, repository, tmp_path):
+    project = with_repository(combination, repository, tmp_path)
+    run("zizmor", "--offline", "--no-progress", "--persona=auditor", ".github/workflows/ci.yml", cwd=project)
 
 
+@REPOSITORIES
 @pytest.mark.parametrize("combination", GITLAB)
-def test_gitlab_ci_passes_its_schema(combination):
-    run("check-jsonschema", "--builtin-schema", "vendor.gitlab-ci", ".gitlab-ci.yml", cwd=rendered(combination))
+def test_gitlab_ci_passes_its_schema(combination, repository, tmp_path):
+    project = with_repository(combination, repository, tmp_path)
+    run("check-jsonschema", "--builtin-schema", "vendor.gitlab-ci", ".gitlab-ci.yml", cwd=project)
+
+
+@REPOSITORIES
+@pytest.mark.parametrize("combination", GITHUB + GITLAB)
+def test_ci_files_pass_yamllint(combination, repository, tmp_path):
+    project = with_repository(combination, repository, tmp_path)
+    ci_file = ".github/workflows/ci.yml" if combination["ci"] == "github" else ".gitlab-ci.yml"
+    run("yamllint", "--strict", "-c", YAMLLINT_CONFIG, ci_file, cwd=project)
 
 
 @pytest.mark.parametrize("combination", [c for c in ALL if c["ci"] == "none"])

@@ -8,46 +8,40 @@ import (
 	"testing"
 )
 
-func TestHealthzAnswersOK(t *testing.T) {
+// get requests path from the service's handler and returns the status and body.
+func get(t *testing.T, path string) (int, string) {
+	t.Helper()
 	server := httptest.NewServer(newHandler())
 	defer server.Close()
 
-	resp, err := http.Get(server.URL + "/healthz")
+	resp, err := http.Get(server.URL + path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET /healthz = %s, want 200", resp.Status)
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(body)
+}
+
+func TestHealthzAnswersOK(t *testing.T) {
+	if status, body := get(t, "/healthz"); status != http.StatusOK {
+		t.Fatalf("GET /healthz = %d %q, want 200", status, body)
 	}
 }
 
 func TestRootAnswersJSON(t *testing.T) {
-	server := httptest.NewServer(newHandler())
-	defer server.Close()
-
-	resp, err := http.Get(server.URL + "/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"message":"hello"`) {
-		t.Fatalf("GET / = %s %q", resp.Status, body)
+	status, body := get(t, "/")
+	if status != http.StatusOK || !strings.Contains(body, `"message":"hello"`) {
+		t.Fatalf("GET / = %d %q", status, body)
 	}
 }
 
 func TestUnknownPathIsNotFound(t *testing.T) {
-	server := httptest.NewServer(newHandler())
-	defer server.Close()
-
-	resp, err := http.Get(server.URL + "/nope")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusNotFound {
-		t.Fatalf("GET /nope = %s, want 404", resp.Status)
+	if status, _ := get(t, "/nope"); status != http.StatusNotFound {
+		t.Fatalf("GET /nope = %d, want 404", status)
 	}
 }
 
