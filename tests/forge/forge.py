@@ -80,8 +80,8 @@ class StandIn:
                 self.inputs(context)
             args = [f"--build-arg={key}={value}" for key, value in self.build_args.items()]
             tags = [f"--tag={tag}" for tag in self.tags]
-            docker("build", "--quiet", f"--label={FINGERPRINT_LABEL}={fingerprint}", *args, *tags, str(context),
-                   stdout=subprocess.DEVNULL)
+            docker("build", "--quiet", "--provenance=false", f"--label={FINGERPRINT_LABEL}={fingerprint}",
+                   *args, *tags, str(context), stdout=subprocess.DEVNULL)
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,10 @@ class RootfsStandIn(StandIn):
             shutil.copytree(RECIPES / self.recipe / "overlay", root, dirs_exist_ok=True)
             slimify(root, (RECIPES / self.recipe / "overlay/etc/dpkg/dpkg.cfg.d/docker").read_text())
             tar = subprocess.Popen(["tar", "--numeric-owner", "-C", str(root), "-c", "."], stdout=subprocess.PIPE)
-            changes = ['CMD ["bash"]', f"LABEL {FINGERPRINT_LABEL}={fingerprint}"]
+            # debootstrap's one-line sources.list gives way to the official image's debian.sources.
+            (root / "etc/apt/sources.list").unlink(missing_ok=True)
+            changes = ['ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'CMD ["bash"]',
+                       f"LABEL {FINGERPRINT_LABEL}={fingerprint}"]
             image = docker("import", *[f"--change={c}" for c in changes], "-", self.tags[0],
                            stdin=tar.stdout, capture_output=True).stdout.strip()
             if tar.wait() != 0:

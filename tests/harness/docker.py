@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import tarfile
 import time
@@ -11,6 +12,11 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+
+
+# Handed to every build as the BuildKit secret ca_bundle, as a developer behind a TLS-intercepting
+# proxy would: this machine's trust store by default, harmless where nothing intercepts.
+CA_BUNDLE = Path(os.environ.get("DFT_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt"))
 
 
 class DockerError(AssertionError):
@@ -42,8 +48,13 @@ class Build:
                    for lines in steps.values())
 
 
-def build(context: Path, tag: str, *options: str, target: str | None = None) -> Build:
-    args = ["build", "--progress=plain", f"--tag={tag}", *options]
+def build(context: Path, tag: str, *options: str, target: str | None = None,
+          ca_bundle: Path | None = CA_BUNDLE) -> Build:
+    # No provenance attestation: the classic image store cannot keep it, and BuildKit 0.13 (Docker 26)
+    # can crash the engine capturing it for concurrent builds.
+    args = ["build", "--progress=plain", "--provenance=false", f"--tag={tag}", *options]
+    if ca_bundle is not None and ca_bundle.exists():
+        args.append(f"--secret=id=ca_bundle,src={ca_bundle}")
     if target:
         args.append(f"--target={target}")
     started = time.monotonic()
