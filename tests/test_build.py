@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import tarfile
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -211,8 +212,11 @@ def test_downloads_trust_the_corporate_ca_secret(target, project_copy):
     project = project_copy(target.project)
     if ADD_DEPENDENCY[target["language"]]:
         ADD_DEPENDENCY[target["language"]](project)
-    # Package caches in cache mounts would hide a download: empty them so both builds really fetch.
-    d.docker("builder", "prune", "--force", "--filter", "type=exec.cachemount")
+    # A package already in a cache mount would hide the download: give this copy's mounts fresh ids
+    # (pruning the shared caches instead would disturb the builds running beside it).
+    dockerfile = project / "Dockerfile"
+    dockerfile.write_text(dockerfile.read_text().replace(
+        "--mount=type=cache,", f"--mount=type=cache,id=ca-trust-{uuid.uuid4().hex},"))
     tag = f"{target.tag}-dependency"
     without = d.docker("build", "--provenance=false", "--no-cache", f"--tag={tag}", str(project), check=False)
     d.build(project, tag, "--no-cache", ca_bundle=CORPORATE_CA)

@@ -43,6 +43,7 @@ def test_debian_slim_has_the_official_path_and_sources():
     assert env("debian:trixie-slim")["PATH"] == "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
     sources = run("debian:trixie-slim", "cat", "/etc/apt/sources.list.d/debian.sources")
     assert "Suites: trixie trixie-updates" in sources and "Suites: trixie-security" in sources
+    assert run("debian:trixie-slim", "sh", "-c", "test -e /etc/apt/sources.list || echo absent").strip() == "absent"
 
 
 @pytest.mark.parametrize("minor", sorted(GO_RELEASES))

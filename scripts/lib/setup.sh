@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by scripts/test and scripts/demo: brings what they need onto a fresh machine, once.
 # State that outlives a run (the private engine, its images and caches, tools) lives in $DFT_HOME.
 
@@ -46,8 +47,9 @@ ensure_host_packages() {
   [[ $(id -u) -eq 0 ]] || die "${missing[*]} missing and installing needs root: run as root, or start Docker 25+ with registry access"
   command -v apt-get >/dev/null || die "${missing[*]} missing and there is no apt-get: start Docker 25+ with registry access"
   say "installing ${missing[*]} (apt-get)"
-  apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
-    || die "apt-get could not install ${missing[*]}: are Debian's package mirrors in reach?"
+  if ! { apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; }; then
+    die "apt-get could not install ${missing[*]}: are Debian's package mirrors in reach?"
+  fi
 }
 
 # Debian 13's engine packages, downloaded with a private source list and unpacked into $ENGINE_DIR/root.

@@ -10,8 +10,8 @@ recipe is kept. Adding a language means adding stand-ins to `standins.py`, not n
 from __future__ import annotations
 
 import hashlib
-import os
 import inspect
+import os
 import re
 import shutil
 import subprocess
@@ -106,9 +106,9 @@ class RootfsStandIn(StandIn):
                            check=True, stdout=subprocess.DEVNULL)
             shutil.copytree(RECIPES / self.recipe / "overlay", root, dirs_exist_ok=True)
             slimify(root, (RECIPES / self.recipe / "overlay/etc/dpkg/dpkg.cfg.d/docker").read_text())
-            tar = subprocess.Popen(["tar", "--numeric-owner", "-C", str(root), "-c", "."], stdout=subprocess.PIPE)
             # debootstrap's one-line sources.list gives way to the official image's debian.sources.
             (root / "etc/apt/sources.list").unlink(missing_ok=True)
+            tar = subprocess.Popen(["tar", "--numeric-owner", "-C", str(root), "-c", "."], stdout=subprocess.PIPE)
             changes = ['ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'CMD ["bash"]',
                        f"LABEL {FINGERPRINT_LABEL}={fingerprint}"]
             image = docker("import", *[f"--change={c}" for c in changes], "-", self.tags[0],
