@@ -19,6 +19,14 @@ pytestmark = pytest.mark.build
 DISTROLESS_STATIC = "gcr.io/distroless/static-debian13:nonroot"
 
 
+def golang(minor: str) -> str:
+    return f"golang:{minor}-trixie"
+
+
+# Each version with the image it inspects, so that scripts/test forges only what the selected tests use.
+GO_MINORS = [pytest.param(minor, marks=pytest.mark.images(golang(minor))) for minor in sorted(GO_RELEASES)]
+
+
 def run(image: str, *command: str) -> str:
     return d.docker("run", "--rm", "--network=none", "--entrypoint", command[0], image, *command[1:]).stdout
 
@@ -32,6 +40,7 @@ def distroless_files():
     return d.image_files(DISTROLESS_STATIC)
 
 
+@pytest.mark.images("debian:trixie-slim")
 def test_debian_slim_is_trixie_with_a_shell():
     os_release = run("debian:trixie-slim", "cat", "/etc/os-release")
     assert "VERSION_CODENAME=trixie" in os_release
@@ -39,6 +48,7 @@ def test_debian_slim_is_trixie_with_a_shell():
     assert run("debian:trixie-slim", "id", "-u").strip() == "0"
 
 
+@pytest.mark.images("debian:trixie-slim")
 def test_debian_slim_has_the_official_path_and_sources():
     assert env("debian:trixie-slim")["PATH"] == "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
     sources = run("debian:trixie-slim", "cat", "/etc/apt/sources.list.d/debian.sources")
@@ -46,17 +56,17 @@ def test_debian_slim_has_the_official_path_and_sources():
     assert run("debian:trixie-slim", "sh", "-c", "test -e /etc/apt/sources.list || echo absent").strip() == "absent"
 
 
-@pytest.mark.parametrize("minor", sorted(GO_RELEASES))
+@pytest.mark.parametrize("minor", GO_MINORS)
 def test_golang_has_the_go_toolchain_where_the_official_image_does(minor):
-    image = f"golang:{minor}-trixie"
+    image = golang(minor)
     assert run(image, "go", "version").startswith(f"go version go{minor}.")
     assert run(image, "sh", "-c", "command -v go").strip() == "/usr/local/go/bin/go"
     assert "VERSION_CODENAME=trixie" in run(image, "cat", "/etc/os-release")
 
 
-@pytest.mark.parametrize("minor", sorted(GO_RELEASES))
+@pytest.mark.parametrize("minor", GO_MINORS)
 def test_golang_environment_matches_the_official_image(minor):
-    image = f"golang:{minor}-trixie"
+    image = golang(minor)
     environment = env(image)
     assert environment["GOPATH"] == "/go"
     assert environment["GOTOOLCHAIN"] == "local"
@@ -64,24 +74,27 @@ def test_golang_environment_matches_the_official_image(minor):
     assert d.inspect(image)["Config"]["WorkingDir"] == "/go"
 
 
-@pytest.mark.parametrize("minor", sorted(GO_RELEASES))
+@pytest.mark.parametrize("minor", GO_MINORS)
 def test_golang_can_build_with_cgo_like_the_official_image(minor):
     # The official image carries gcc and libc6-dev: a Dockerfile that forgets CGO_ENABLED=0 links glibc.
-    assert "gcc" in run(f"golang:{minor}-trixie", "gcc", "--version")
+    assert "gcc" in run(golang(minor), "gcc", "--version")
 
 
+@pytest.mark.images(DISTROLESS_STATIC)
 def test_distroless_static_runs_as_nonroot():
     config = d.inspect(DISTROLESS_STATIC)["Config"]
     assert config["User"].split(":")[0] in {"65532", "nonroot"}
     assert config["WorkingDir"] == "/home/nonroot"
 
 
+@pytest.mark.images(DISTROLESS_STATIC)
 def test_distroless_static_has_no_shell_and_no_libc(distroless_files):
     present = [p for p in ("/bin/sh", "/usr/bin/sh", "/bin/bash", "/bin/busybox") if p in distroless_files]
     assert not present, f"distroless static must have no shell: {present}"
     assert not [p for p in distroless_files if p.endswith("/libc.so.6")], "distroless static must have no libc"
 
 
+@pytest.mark.images(DISTROLESS_STATIC)
 def test_distroless_static_has_the_files_distroless_promises(distroless_files):
     for path in ("/etc/passwd", "/etc/group", "/etc/os-release", "/etc/ssl/certs/ca-certificates.crt",
                  "/etc/services", "/usr/share/zoneinfo/UTC"):
@@ -89,11 +102,13 @@ def test_distroless_static_has_the_files_distroless_promises(distroless_files):
     assert distroless_files["/tmp"].mode & 0o7777 == 0o1777
 
 
+@pytest.mark.images(DISTROLESS_STATIC)
 def test_distroless_static_is_debian_13_with_nonroot_65532():
     assert "nonroot:x:65532:65532:" in d.read_file(DISTROLESS_STATIC, "/etc/passwd")
     assert 'VERSION_ID="13"' in d.read_file(DISTROLESS_STATIC, "/etc/os-release")
 
 
+@pytest.mark.images("docker/dockerfile:1", "debian:trixie-slim")
 def test_dockerfile_frontend_answers_the_syntax_line(tmp_path):
     # Heredocs need the external frontend: the engine's built-in one would take them as instructions.
     (tmp_path / "Dockerfile").write_text(
@@ -104,7 +119,6 @@ def test_dockerfile_frontend_answers_the_syntax_line(tmp_path):
     d.docker("rmi", "dft-test/frontend-check:1")
 
 
-PYTHON_MINORS = sorted(PYTHON_RELEASES)
 DISTROLESS_PYTHON = "gcr.io/distroless/python3-debian13:nonroot"
 UV = f"ghcr.io/astral-sh/uv:{UV_VERSION}"
 SHELLS = ("/bin/sh", "/usr/bin/sh", "/bin/bash", "/usr/bin/bash", "/bin/dash", "/bin/busybox")
@@ -115,6 +129,9 @@ NATIVE_MODULES = "ssl, sqlite3, ctypes, zlib, lzma, bz2, uuid, readline, decimal
 
 def python_slim(minor: str) -> str:
     return f"python:{minor}-slim-trixie"
+
+
+PYTHON_MINORS = [pytest.param(minor, marks=pytest.mark.images(python_slim(minor))) for minor in sorted(PYTHON_RELEASES)]
 
 
 @pytest.mark.parametrize("minor", PYTHON_MINORS)
@@ -171,15 +188,18 @@ def distroless_python_files():
     return d.image_files(DISTROLESS_PYTHON)
 
 
+@pytest.mark.images(DISTROLESS_PYTHON)
 def test_distroless_python_has_no_shell(distroless_python_files):
     present = [p for p in SHELLS if p in distroless_python_files]
     assert not present, f"distroless python must have no shell: {present}"
 
 
+@pytest.mark.images(DISTROLESS_PYTHON)
 def test_distroless_python_runs_the_stdlib_with_its_native_libraries():
     assert run(DISTROLESS_PYTHON, "/usr/bin/python3.13", "-c", f"import {NATIVE_MODULES}; print('ok')").strip() == "ok"
 
 
+@pytest.mark.images(DISTROLESS_PYTHON)
 def test_distroless_python_imports_every_stdlib_module():
     # distroless's own python3/testdata/debian13.yaml check, trimmed: every module the image ships imports.
     script = """
@@ -198,6 +218,7 @@ print("imported everything")
     assert run(DISTROLESS_PYTHON, "/usr/bin/python3", "-c", script).strip().endswith("imported everything")
 
 
+@pytest.mark.images(DISTROLESS_PYTHON)
 def test_distroless_python_runs_python_as_nonroot():
     config = d.inspect(DISTROLESS_PYTHON)["Config"]
     assert config["Entrypoint"] == ["/usr/bin/python3.13"]
@@ -206,6 +227,7 @@ def test_distroless_python_runs_python_as_nonroot():
     assert run(DISTROLESS_PYTHON, "/usr/bin/python3", "-c", "import os; print(os.getuid())").strip() == "65532"
 
 
+@pytest.mark.images(DISTROLESS_PYTHON)
 def test_distroless_python_is_debian_13_with_python_3_13(distroless_python_files):
     assert 'VERSION_ID="13"' in d.read_file(DISTROLESS_PYTHON, "/etc/os-release")
     assert run(DISTROLESS_PYTHON, "/usr/bin/python3", "--version").startswith("Python 3.13.")
@@ -228,6 +250,7 @@ def build_venv_on_distroless(tmp_path, tag: str, builder: str) -> subprocess.Com
         d.docker("rmi", tag, check=False)
 
 
+@pytest.mark.images(DISTROLESS_PYTHON)
 @pytest.mark.parametrize("minor", PYTHON_MINORS)
 def test_a_venv_from_python_slim_does_not_run_on_distroless(tmp_path, minor):
     # Its bin/python links to /usr/local/bin/python3, which distroless lacks: as it breaks for real.
@@ -240,6 +263,7 @@ def test_a_venv_from_python_slim_does_not_run_on_distroless(tmp_path, minor):
     assert "no such file or directory" in result.stderr, result.stderr
 
 
+@pytest.mark.images("debian:trixie-slim", DISTROLESS_PYTHON)
 def test_a_venv_from_debian_python_runs_on_distroless(tmp_path):
     builder = (
         "FROM debian:trixie-slim AS venv\n"
@@ -258,6 +282,7 @@ def uv_files():
     return d.image_files(UV)
 
 
+@pytest.mark.images(UV)
 def test_uv_image_is_uv_and_uvx_on_scratch(uv_files):
     for path in ("/uv", "/uvx"):
         assert path in uv_files and uv_files[path].mode & 0o111, f"{UV} lacks an executable {path}"
@@ -267,6 +292,7 @@ def test_uv_image_is_uv_and_uvx_on_scratch(uv_files):
     assert d.inspect(UV)["Config"]["Entrypoint"] == ["/uv"]
 
 
+@pytest.mark.images(UV)
 @pytest.mark.parametrize("binary", ["/uv", "/uvx"])
 def test_uv_binaries_are_the_pinned_release_and_static(binary):
     # The image has no libc: that they run at all shows they are static, as the template's COPY needs.

@@ -6,9 +6,17 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 DFT_HOME=${DFT_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/dockerfile-templates}
 ENGINE_DIR=$DFT_HOME/engine
 ENGINE_SOCK=$ENGINE_DIR/docker.sock
-# The engine DESIGN.md records as working here: Debian 13's Docker 26.1 (BuildKit, --link, heredocs).
-ENGINE_SUITE=trixie
-ENGINE_PACKAGES=(docker.io docker-cli docker-buildx containerd tini)
+# The private engines, best first. Debian 14's Docker 28 (BuildKit 0.2x) builds concurrently; Debian 13's
+# Docker 26.1 (BuildKit 0.13) crashed the engine in walkProvenance on concurrent builds, so it is only
+# the fallback, on one worker. Forky is a moving suite: what it serves must still meet ENGINE_FLOOR and
+# run on this host's glibc, or the next suite is tried. DFT_ENGINE_SUITES="trixie" picks one.
+read -ra ENGINE_SUITES <<<"${DFT_ENGINE_SUITES:-forky trixie}"
+declare -A ENGINE_PACKAGES=(
+  [forky]="docker.io docker-cli docker-buildx containerd tini-static"
+  [trixie]="docker.io docker-cli docker-buildx containerd tini"
+)
+ENGINE_FLOOR=25         # BuildKit with COPY --link, heredocs and HEALTHCHECK --start-interval
+CONCURRENT_FLOOR=28     # from here on, builds run on two workers
 ACTIONLINT_VERSION=v1.7.12
 export DOCKER_BUILDKIT=1
 
@@ -37,8 +45,6 @@ ensure_actionlint() {
     || die "go install of actionlint failed: is the Go module proxy (or your GOPROXY) in reach?"
 }
 
-engine_answers() { timeout 20 docker version --format '{{.Server.Version}}' 2>/dev/null; }
-
 # Host commands the private engine or the forge need, each from the Debian package of its name; as root.
 ensure_host_packages() {
   local missing=() cmd
@@ -52,72 +58,113 @@ ensure_host_packages() {
   fi
 }
 
-# Debian 13's engine packages, downloaded with a private source list and unpacked into $ENGINE_DIR/root.
+engine_version() { timeout 20 docker version --format '{{.Server.Version}}' 2>/dev/null; }
+
+# A suite's engine packages, downloaded with a private source list and unpacked into $ENGINE_DIR/<suite>;
+# fails (and says why) when they cannot be had or will not run on this host.
 fetch_engine() {
-  [[ -x $ENGINE_DIR/root/usr/sbin/dockerd ]] && return
-  say "fetching Docker engine packages from Debian $ENGINE_SUITE: ${ENGINE_PACKAGES[*]}"
-  local apt=$ENGINE_DIR/apt
-  mkdir -p "$apt/lists/partial" "$apt/archives/partial" "$apt/debs"
-  echo "deb http://deb.debian.org/debian $ENGINE_SUITE main" >"$apt/sources.list"
-  local opts=(-o "Dir::Etc::SourceList=$apt/sources.list" -o Dir::Etc::SourceParts=/dev/null
-              -o "Dir::State::Lists=$apt/lists" -o "Dir::Cache::Archives=$apt/archives" -o Debug::NoLocking=1
-              -o APT::Sandbox::User=root)
-  apt-get "${opts[@]}" update -qq >/dev/null || die "apt-get update of Debian $ENGINE_SUITE failed: is deb.debian.org in reach?"
-  (cd "$apt/debs" && apt-get "${opts[@]}" download -qq "${ENGINE_PACKAGES[@]}" >/dev/null) \
-    || die "apt-get download of ${ENGINE_PACKAGES[*]} failed"
-  rm -rf "$ENGINE_DIR/root.tmp" && mkdir -p "$ENGINE_DIR/root.tmp"
-  for deb in "$apt"/debs/*.deb; do dpkg-deb -x "$deb" "$ENGINE_DIR/root.tmp"; done
-  rm -rf "$ENGINE_DIR/root" && mv "$ENGINE_DIR/root.tmp" "$ENGINE_DIR/root"
+  local suite=$1 dir=$ENGINE_DIR/$1 version
+  if [[ ! -x $dir/root/usr/sbin/dockerd ]]; then
+    say "fetching Docker engine packages from Debian $suite: ${ENGINE_PACKAGES[$suite]}"
+    local apt=$dir/apt
+    mkdir -p "$apt/lists/partial" "$apt/archives/partial" && rm -rf "$apt/debs" && mkdir -p "$apt/debs"
+    echo "deb http://deb.debian.org/debian $suite main" >"$apt/sources.list"
+    local opts=(-o "Dir::Etc::SourceList=$apt/sources.list" -o Dir::Etc::SourceParts=/dev/null
+                -o "Dir::State::Lists=$apt/lists" -o "Dir::Cache::Archives=$apt/archives" -o Debug::NoLocking=1
+                -o APT::Sandbox::User=root)
+    # shellcheck disable=SC2086 # the package list is words
+    if ! { apt-get "${opts[@]}" update -qq >/dev/null \
+             && (cd "$apt/debs" && apt-get "${opts[@]}" download -qq ${ENGINE_PACKAGES[$suite]} >/dev/null); }; then
+      say "Debian $suite's engine packages cannot be downloaded (is deb.debian.org in reach?)"
+      return 1
+    fi
+    rm -rf "$dir/root.tmp" && mkdir -p "$dir/root.tmp"
+    for deb in "$apt"/debs/*.deb; do dpkg-deb -x "$deb" "$dir/root.tmp"; done
+    rm -rf "$dir/root" && mv "$dir/root.tmp" "$dir/root"
+  fi
+  # A newer upload may need a newer glibc than this host's, or fall below what the suite relies on.
+  if ! version=$("$dir/root/usr/sbin/dockerd" --version 2>&1); then
+    say "Debian $suite's dockerd does not run on this host: ${version##*$'\n'}"
+    return 1
+  fi
+  version=${version#Docker version }
+  if [[ ${version%%.*} -lt $ENGINE_FLOOR ]]; then
+    say "Debian $suite's Docker ${version%%,*} is older than the floor, $ENGINE_FLOOR"
+    return 1
+  fi
 }
 
-# Uses the engine that answers; otherwise starts the private one and points docker at it.
+# Uses the engine that answers; otherwise starts the best private one and points docker at it.
+# Sets DFT_WORKERS=1 on an engine that cannot take concurrent builds.
 ensure_engine() {
-  local version
-  if version=$(engine_answers) && [[ -n $version ]]; then
+  local version suite
+  if version=$(engine_version) && [[ -n $version ]]; then
     docker buildx version >/dev/null 2>&1 || die "docker answers but has no buildx plugin: install docker-buildx"
     say "using the Docker engine that answers ($version)"
   else
-    use_private_engine
-    if ! version=$(engine_answers); then
+    local running
+    running=$(cat "$ENGINE_DIR/suite" 2>/dev/null)
+    if [[ -z $running ]] || ! { use_private_engine "$running" && version=$(engine_version); }; then
       ensure_host_packages iptables runc
-      fetch_engine
-      start_engine
-      version=$(engine_answers) || die "the private engine did not answer; see $ENGINE_DIR/dockerd.log"
+      for suite in "${ENGINE_SUITES[@]}"; do
+        fetch_engine "$suite" && start_engine "$suite" && break
+        say "falling back from Debian $suite's engine"
+      done
     fi
-    say "using the private Docker engine $version at $ENGINE_SOCK"
+    use_private_engine "$(cat "$ENGINE_DIR/suite" 2>/dev/null)"
+    version=$(engine_version) || die "no private engine started; see $ENGINE_DIR/*/dockerd.log"
+    say "using the private Docker engine $version (Debian $(cat "$ENGINE_DIR/suite")) at $ENGINE_SOCK"
   fi
-  [[ ${version%%.*} -ge 25 ]] || die "Docker $version is too old: the templates need 25 or newer (BuildKit, COPY --link, --start-interval)"
+  [[ ${version%%.*} -ge $ENGINE_FLOOR ]] \
+    || die "Docker $version is too old: the templates need $ENGINE_FLOOR or newer (BuildKit, COPY --link, --start-interval)"
+  if [[ ${version%%.*} -lt $CONCURRENT_FLOOR ]]; then
+    say "Docker $version: its BuildKit crashes on concurrent builds, so the tests run on one worker"
+    export DFT_WORKERS=1
+  fi
 }
 
 use_private_engine() {
+  local root=$ENGINE_DIR/$1/root
   export DOCKER_HOST=unix://$ENGINE_SOCK
-  export PATH=$ENGINE_DIR/root/usr/bin:$ENGINE_DIR/root/usr/sbin:$PATH
+  export PATH=$root/usr/bin:$root/usr/sbin:$PATH
   # A private client config, so the buildx plugin is found without touching ~/.docker.
   export DOCKER_CONFIG=$ENGINE_DIR/client
   mkdir -p "$DOCKER_CONFIG/cli-plugins"
-  ln -sf "$ENGINE_DIR/root/usr/libexec/docker/cli-plugins/docker-buildx" "$DOCKER_CONFIG/cli-plugins/docker-buildx"
+  ln -sfn "$root/usr/libexec/docker/cli-plugins/docker-buildx" "$DOCKER_CONFIG/cli-plugins/docker-buildx"
 }
 
+# Each suite keeps its own data root: an engine never opens another version's store.
 start_engine() {
-  say "starting the private Docker engine (log: $ENGINE_DIR/dockerd.log)"
-  mkdir -p "$ENGINE_DIR/data" "$ENGINE_DIR/exec"
-  echo '{"storage-driver": "overlay2"}' >"$ENGINE_DIR/daemon.json"
-  setsid nohup dockerd --config-file "$ENGINE_DIR/daemon.json" --data-root "$ENGINE_DIR/data" \
-    --exec-root "$ENGINE_DIR/exec" --pidfile "$ENGINE_DIR/dockerd.pid" -H "$DOCKER_HOST" \
-    >"$ENGINE_DIR/dockerd.log" 2>&1 </dev/null &
+  local suite=$1 dir=$ENGINE_DIR/$1
+  say "starting Debian $suite's Docker engine (log: $dir/dockerd.log)"
+  mkdir -p "$dir/data" "$dir/exec"
+  echo '{"storage-driver": "overlay2"}' >"$dir/daemon.json"
+  (
+    use_private_engine "$suite"
+    setsid nohup dockerd --config-file "$dir/daemon.json" --data-root "$dir/data" \
+      --exec-root "$dir/exec" --pidfile "$dir/dockerd.pid" -H "$DOCKER_HOST" \
+      >"$dir/dockerd.log" 2>&1 </dev/null &
+  )
   for _ in $(seq 60); do
-    engine_answers >/dev/null && return
+    if engine_version >/dev/null; then
+      echo "$suite" >"$ENGINE_DIR/suite"
+      return
+    fi
+    kill -0 "$(cat "$dir/dockerd.pid" 2>/dev/null)" 2>/dev/null || break
     sleep 1
   done
-  tail -n 20 "$ENGINE_DIR/dockerd.log" >&2
-  die "the private Docker engine did not start within 60 s"
+  tail -n 20 "$dir/dockerd.log" >&2
+  say "Debian $suite's engine did not start"
+  kill "$(cat "$dir/dockerd.pid" 2>/dev/null)" 2>/dev/null
+  return 1
 }
 
-# Stand-ins for the base images when no container registry answers (tests/forge).
+# Stand-ins for the images given (and what they are built on) when no container registry answers
+# (tests/forge); DFT_FORGE=always forges even with a registry in reach.
 ensure_base_images() {
-  local mode=${DFT_FORGE:-auto}
-  if [[ $mode == always ]] || (cd "$ROOT" && python -m tests.forge needed); then
+  (($#)) || return 0
+  if (cd "$ROOT" && python -m tests.forge needed); then
     ensure_host_packages debootstrap
-    (cd "$ROOT" && python -m tests.forge always) || die "the base-image forge failed (see above)"
+    (cd "$ROOT" && python -m tests.forge "$@") || die "the base-image forge failed (see above)"
   fi
 }

@@ -80,7 +80,7 @@ class StandIn:
                 self.inputs(context)
             args = [f"--build-arg={key}={value}" for key, value in self.build_args.items()]
             tags = [f"--tag={tag}" for tag in self.tags]
-            docker("build", "--quiet", "--provenance=false", f"--label={FINGERPRINT_LABEL}={fingerprint}",
+            docker("build", "--quiet", f"--label={FINGERPRINT_LABEL}={fingerprint}",
                    *args, *tags, str(context), stdout=subprocess.DEVNULL)
 
 
@@ -149,6 +149,22 @@ def registries_reachable(timeout: float = 5.0) -> bool:
     return True
 
 
+def required(stand_ins: list[StandIn], refs: list[str]) -> list[StandIn]:
+    """The stand-ins that make `refs`, and the ones they are built on, bases first."""
+    by_tag = {tag: stand_in for stand_in in stand_ins for tag in stand_in.tags}
+    unknown = sorted(ref for ref in refs if ref != "scratch" and ref not in by_tag)
+    if unknown:
+        raise SystemExit(f"forge: no stand-in makes {', '.join(unknown)}: add one to tests/forge/standins.py")
+    wanted: set[str] = set()
+    pending = [by_tag[ref] for ref in refs if ref in by_tag]
+    while pending:
+        stand_in = pending.pop()
+        if stand_in.name not in wanted:
+            wanted.add(stand_in.name)
+            pending += [by_tag[base] for base in stand_in.bases() if base in by_tag]
+    return [stand_in for stand_in in stand_ins if stand_in.name in wanted]
+
+
 def forge(stand_ins: list[StandIn], log=print) -> None:
     """Builds every stand-in whose fingerprint changed, in order (bases first)."""
     fingerprints: dict[str, str] = {}
@@ -166,18 +182,26 @@ def forge(stand_ins: list[StandIn], log=print) -> None:
         log(f"forge: {stand_in.name:48} built in {time.monotonic() - started:.0f}s ({fingerprint})")
 
 
+USAGE = """usage: python -m tests.forge needed
+       python -m tests.forge IMAGE ...
+
+needed   exits 0 when no container registry answers (or DFT_FORGE=always), so stand-ins are needed
+IMAGE    forges the stand-ins for these references, and what they are built on"""
+
+
 def main(argv: list[str]) -> int:
     from tests.forge.standins import STAND_INS
 
-    mode = argv[0] if argv else "auto"
-    if mode not in {"auto", "always", "needed"}:
-        print("usage: python -m tests.forge [auto|always|needed]", file=sys.stderr)
+    always = os.environ.get("DFT_FORGE", "auto") == "always"
+    if not argv or argv[0].startswith("-"):
+        print(USAGE, file=sys.stderr)
         return 2
-    if mode != "always" and registries_reachable():
+    if argv == ["needed"]:
+        return 0 if always or not registries_reachable() else 1
+    if not always and registries_reachable():
         print("forge: the official registries answer; builds pull the real base images")
-        return 1 if mode == "needed" else 0
-    if mode == "needed":
         return 0
-    print(f"forge: no container registry in reach; forging {len(STAND_INS)} stand-ins")
-    forge(STAND_INS)
+    stand_ins = required(STAND_INS, argv)
+    print(f"forge: no container registry in reach; {len(stand_ins)} stand-ins for {len(argv)} images")
+    forge(stand_ins)
     return 0

@@ -9,6 +9,7 @@ import sys
 import yaml
 
 from tests.harness import docker as d
+from tests.harness.dockerfile import Dockerfile
 from tests.harness.matrix import ROOT, questions
 from tests.harness.render import render
 
@@ -16,6 +17,8 @@ from tests.harness.render import render
 def parse(argv: list[str]) -> argparse.Namespace:
     languages = list(questions()["language"]["choices"].values())
     parser = argparse.ArgumentParser(prog="scripts/demo", description=__doc__)
+    parser.add_argument("--images", action="store_true",
+                        help="render only, and print the images the build needs (scripts/demo forges them)")
     parser.add_argument("language", choices=languages)
     parser.add_argument("-d", "--data", action="append", default=[], metavar="KEY=VALUE",
                         help="an answer to a question of copier.yml, e.g. -d runtime=slim")
@@ -39,6 +42,9 @@ def main(argv: list[str]) -> int:
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    if args.images:
+        print("\n".join(Dockerfile.of(project).images))
+        return 0
     answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
     print(f"==> rendered {project.relative_to(ROOT)} (runtime {answers['runtime']}, port {answers['port']})")
 

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 import os
+import re
 import subprocess
 import tarfile
 import time
 import urllib.error
 import urllib.request
+import uuid
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
+
+import zstandard
 
 
 # Handed to every build as the BuildKit secret ca_bundle, as a developer behind a TLS-intercepting
@@ -37,22 +43,58 @@ class Build:
     seconds: float
     log: str
 
-    def cached(self, marker: str) -> bool:
-        """Whether the step whose instruction contains `marker` came from the layer cache."""
+    def steps(self) -> dict[str, list[str]]:
+        """The log's lines by BuildKit step ("#7"), each step's first line naming its instruction."""
         steps: dict[str, list[str]] = {}
         for line in self.log.splitlines():
             if line.startswith("#") and " " in line:
                 step, rest = line.split(" ", 1)
                 steps.setdefault(step, []).append(rest)
-        return any(any(marker in line for line in lines) and any(line == "CACHED" for line in lines)
-                   for lines in steps.values())
+        return steps
+
+    def cached_steps(self) -> list[str]:
+        """The instructions of the steps that came from the layer cache."""
+        return [lines[0] for lines in self.steps().values() if "CACHED" in lines]
+
+    def cached(self, marker: str) -> bool:
+        """Whether the step whose instruction contains `marker` came from the layer cache."""
+        return any(marker in step for step in self.cached_steps())
+
+
+@dataclass(frozen=True)
+class Engine:
+    docker: str
+    buildkit: str
+    buildx: str
+    storage: str
+
+    def __str__(self) -> str:
+        # Debian's docker.io does not stamp the BuildKit it vendors: it reports v0.0.0+unknown.
+        buildkit = "unstamped (v0.0.0+unknown)" if self.buildkit.startswith("v0.0.0") else self.buildkit
+        return f"Docker {self.docker}, BuildKit {buildkit}, buildx {self.buildx}, {self.storage} image store"
+
+    @property
+    def has_build_checks(self) -> bool:
+        """`docker build --check` came with buildx 0.15."""
+        return tuple(int(n) for n in re.findall(r"\d+", self.buildx)[:2]) >= (0, 15)
+
+
+@cache
+def engine() -> Engine:
+    """The engine the suite builds on, as the run's summary reports it."""
+    server = json.loads(docker("version", "--format", "{{json .Server}}").stdout)
+    builder = docker("buildx", "inspect").stdout
+    buildkit = re.search(r"^BuildKit version:\s*(\S+)", builder, re.MULTILINE)
+    buildx = docker("buildx", "version").stdout.split()
+    info = json.loads(docker("info", "--format", "{{json .}}").stdout)
+    store = "containerd" if "containerd.snapshotter" in json.dumps(info.get("DriverStatus")) else info["Driver"]
+    return Engine(server["Version"], buildkit.group(1) if buildkit else "unknown",
+                  buildx[1] if len(buildx) > 1 else "unknown", store)
 
 
 def build(context: Path, tag: str, *options: str, target: str | None = None,
           ca_bundle: Path | None = CA_BUNDLE) -> Build:
-    # No provenance attestation: the classic image store cannot keep it, and BuildKit 0.13 (Docker 26)
-    # can crash the engine capturing it for concurrent builds.
-    args = ["build", "--progress=plain", "--provenance=false", f"--tag={tag}", *options]
+    args = ["build", "--progress=plain", f"--tag={tag}", *options]
     if ca_bundle is not None and ca_bundle.exists():
         args.append(f"--secret=id=ca_bundle,src={ca_bundle}")
     if target:
@@ -151,3 +193,63 @@ def read_file(tag: str, path: str) -> str:
         if member.issym():
             return read_file(tag, str(Path(path).parent / member.linkname))
         return tar.extractfile(member).read().decode()
+
+
+def isolate_cache_mounts(project: Path) -> str:
+    """Gives the project's cache mounts ids of their own, so that its next build starts with them
+    empty, as a first build on a new machine does, without touching the caches other builds share.
+    Returns the id prefix, for prune_cache_mounts."""
+    prefix = f"dft-isolated-{uuid.uuid4().hex[:12]}"
+    dockerfile = project / "Dockerfile"
+    text, count = re.subn(r"--mount=type=cache,", lambda m: f"{m.group()}id={prefix}-{uuid.uuid4().hex[:6]},",
+                          dockerfile.read_text())
+    assert count, f"{dockerfile}: no cache mounts to isolate"
+    dockerfile.write_text(text)
+    return prefix
+
+
+def prune_cache_mounts(prefix: str) -> None:
+    """Drops the cache mounts isolate_cache_mounts made, once their build is done."""
+    docker("builder", "prune", "--force", f"--filter=description~={prefix}", check=False)
+
+
+def _decompressed(blob: bytes) -> bytes:
+    """An image blob's bytes as tar or JSON: layers may be stored gzip- or zstd-compressed (the
+    containerd image store, OCI archives) or plain (the classic store's `docker save`)."""
+    if blob[:2] == b"\x1f\x8b":
+        return gzip.decompress(blob)
+    if blob[:4] == b"\x28\xb5\x2f\xfd":
+        return zstandard.ZstdDecompressor().decompressobj().decompress(blob)
+    return blob
+
+
+def find_in_archive(archive: Path, needle: bytes) -> list[str]:
+    """The members of an image archive (`docker save`, OCI layout) whose contents hold `needle`,
+    layers decompressed; each found inside a layer is named with the file that holds it."""
+    found = []
+    with tarfile.open(archive) as outer:
+        for member in outer:
+            if not member.isfile():
+                continue
+            data = _decompressed(outer.extractfile(member).read())
+            if needle not in data:
+                continue
+            files = []
+            try:
+                with tarfile.open(fileobj=io.BytesIO(data)) as layer:
+                    files = [f"{member.name}: /{inner.name}" for inner in layer
+                             if inner.isfile() and needle in layer.extractfile(inner).read()]
+            except tarfile.TarError:
+                pass  # not a layer: the config, a manifest or the history
+            found += files or [member.name]
+    return found
+
+
+def find_in_image(tag: str, needle: bytes, workdir: Path) -> list[str]:
+    """Where `needle` occurs in an image: every layer, the config and the history."""
+    archive = workdir / "image.tar"
+    docker("save", "--output", str(archive), tag)
+    try:
+        return find_in_archive(archive, needle)
+    finally:
+        archive.unlink()

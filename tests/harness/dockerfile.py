@@ -35,6 +35,11 @@ class Dockerfile:
         return [ref for ref in self.parser.parent_images if ref not in stages]
 
     @property
+    def images(self) -> list[str]:
+        """Every image a build of this Dockerfile needs from the engine: the syntax frontend and the bases."""
+        return [ref for ref in [self.syntax, *self.external_bases] if ref and ref != "scratch"]
+
+    @property
     def global_args(self) -> dict[str, str]:
         """ARGs declared before the first FROM, with their defaults."""
         args = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import tempfile
 from functools import cache
@@ -13,17 +14,35 @@ from tests.harness.matrix import ROOT, Combination
 
 # What copier reads; a plain (non-git) copy renders the working tree, uncommitted edits included.
 TEMPLATE_PARTS = ("copier.yml", "templates", "includes")
+# Rendered projects, shared by every test process of a run (and by runs of the same template tree):
+# each combination is rendered once, not once per xdist worker.
+RENDERS = Path(tempfile.gettempdir()) / "dft-renders"
+
+
+def template_files() -> list[Path]:
+    files = []
+    for part in TEMPLATE_PARTS:
+        source = ROOT / part
+        files += sorted(p for p in source.rglob("*") if p.is_file() and "__pycache__" not in p.parts) \
+            if source.is_dir() else [source]
+    return files
+
+
+@cache
+def template_fingerprint() -> str:
+    digest = hashlib.sha256()
+    for path in template_files():
+        digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
 
 
 @cache
 def template_copy() -> Path:
     dest = Path(tempfile.mkdtemp(prefix="dft-template-"))
-    for part in TEMPLATE_PARTS:
-        source = ROOT / part
-        if source.is_dir():
-            shutil.copytree(source, dest / part, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(source, dest / part)
+    for path in template_files():
+        target = dest / path.relative_to(ROOT)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, target)
     return dest
 
 
@@ -35,5 +54,15 @@ def render(dest: Path, data: dict) -> Path:
 
 @cache
 def rendered(combination: Combination) -> Path:
-    """The project for a combination, rendered once per test process."""
-    return render(Path(tempfile.mkdtemp(prefix=f"dft-{combination.id}-")), combination.data)
+    """The project for a combination, rendered once for every process of the run; read-only by
+    convention (tests that edit a project edit a copy)."""
+    dest = RENDERS / template_fingerprint() / combination.id
+    if not dest.exists():
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        partial = Path(tempfile.mkdtemp(dir=dest.parent, prefix=".partial-"))
+        render(partial, combination.data)
+        try:
+            partial.rename(dest)
+        except OSError:  # another worker got there first, with the same files
+            shutil.rmtree(partial)
+    return dest
