@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections import defaultdict
 from pathlib import Path
@@ -24,6 +25,8 @@ def pytest_make_parametrize_id(config, val, argname):
 
 
 def bracket_id(nodeid: str) -> str:
+    """A test's parameter id (its target or combination), without xdist's `@group` suffix."""
+    nodeid = re.sub(r"@[^\[\]]*$", "", nodeid)
     return nodeid.split("[", 1)[-1].rstrip("]") if "[" in nodeid else nodeid.rsplit("::", 1)[-1]
 
 

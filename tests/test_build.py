@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,12 +59,13 @@ def dependency_step(target: "Target") -> str:
 
 
 def one_line_change(target: "Target", project: Path) -> None:
-    """Edits one line of the sample's main source file, as a developer's commit would."""
+    """Edits one line of the sample's main source file, as a developer's commit would: a line never
+    written before, so that no earlier run's layer cache holds it."""
     if target["language"] == "go":
         source, comment = project / "main.go", "//"
     else:
         source, comment = next(project.glob("*/app.py")), "#"
-    source.write_text(source.read_text() + f"{comment} a one-line change\n")
+    source.write_text(source.read_text() + f"{comment} a one-line change ({uuid.uuid4().hex})\n")
 
 
 @dataclass(frozen=True)
@@ -114,7 +117,7 @@ def as_params(targets: list[Target]) -> list:
 TARGETS = distinct_dockerfiles()
 # The targets whose builds differ in how they download (the runtime only changes what they copy).
 DOWNLOADING = [t for t in TARGETS if t["runtime"] == "distroless"]
-# The stage every template installs its dependencies in: a cold download is a rebuild of it alone.
+# The stage every template installs its dependencies in: the CA tests build it alone.
 DEPENDENCY_STAGE = "deps"
 
 
@@ -123,10 +126,23 @@ def target(request) -> Target:
     return request.param
 
 
-@pytest.fixture(scope="session")
-def image(target: Target) -> str:
-    d.build(target.project, target.tag)
-    return target.tag
+# What a worker built, by kind and target: kept for the whole run, removed when pytest exits. (A session
+# fixture parametrized by target is torn down whenever pytest's order moves to another target, and
+# built again when it comes back: the CA-trust test's own parametrization makes it do so.)
+BUILT: dict[tuple[str, str], object] = {}
+
+
+def once(request, key: tuple[str, str], make: Callable[[], object], remove: Callable[[object], None]):
+    if key not in BUILT:
+        BUILT[key] = made = make()
+        request.config.add_cleanup(lambda: remove(made))
+    return BUILT[key]
+
+
+@pytest.fixture
+def image(target: Target, request) -> str:
+    return once(request, ("image", target.id), lambda: d.build(target.project, target.tag).tag,
+                lambda tag: d.docker("rmi", tag, check=False))
 
 
 @dataclass
@@ -136,20 +152,23 @@ class FirstBuild:
     project: Path
     build: d.Build
     ca_marker: bytes
+    cache_mounts: str
+
+    def remove(self) -> None:
+        d.docker("rmi", self.build.tag, f"{self.build.tag}-edited", check=False)
+        d.prune_cache_mounts(self.cache_mounts)
 
 
-@pytest.fixture(scope="session")
-def first_build(target: Target, tmp_path_factory) -> FirstBuild:
-    workdir = tmp_path_factory.mktemp(f"first-{target.id}")
-    project = shutil.copytree(target.project, workdir / "project")
-    bundle, marker = ca_bundle_with_marker(workdir)
-    mounts = d.isolate_cache_mounts(project)
-    tag = f"{target.tag}-first"
-    try:
-        yield FirstBuild(project, d.build(project, tag, "--no-cache", ca_bundle=bundle), marker)
-    finally:
-        d.docker("rmi", tag, f"{target.tag}-edited", check=False)
-        d.prune_cache_mounts(mounts)
+@pytest.fixture
+def first_build(target: Target, request, tmp_path_factory) -> FirstBuild:
+    def make() -> FirstBuild:
+        workdir = tmp_path_factory.mktemp(f"first-{target.id}")
+        project = shutil.copytree(target.project, workdir / "project")
+        bundle, marker = ca_bundle_with_marker(workdir)
+        mounts = d.isolate_cache_mounts(project)
+        return FirstBuild(project, d.build(project, f"{target.tag}-first", "--no-cache", ca_bundle=bundle), marker, mounts)
+
+    return once(request, ("first build", target.id), make, FirstBuild.remove)
 
 
 def ca_bundle_with_marker(workdir: Path) -> tuple[Path, bytes]:
@@ -168,10 +187,14 @@ def container(image: str, target: Target):
         yield running
 
 
-def test_test_stage_runs_the_unit_tests(target, image):
+def test_test_stage_runs_the_unit_tests(target, image, project_copy):
     # A failing test fails the build; the runner's summary proves the tests ran rather than none.
-    # Only the test stage runs again: the dependencies come from the image's build.
-    build = d.build(target.project, f"{target.tag}-test", "--no-cache-filter=test", target="test")
+    # A one-line change runs the test stage again, as a commit does, on the image's cached dependencies.
+    # (--no-cache-filter=test would too, but BuildKit then starts the stage's cache mounts empty and
+    # they replace the shared ones: every build after it would compile from nothing.)
+    project = project_copy(target.project)
+    one_line_change(target, project)
+    build = d.build(project, f"{target.tag}-test", target="test")
     d.docker("rmi", f"{target.tag}-test", check=False)
     assert re.search(TESTS_RAN[target["language"]], build.log, re.MULTILINE), \
         f"{target.id}: no test summary in the test stage:\n{build.log[-3000:]}"
@@ -241,7 +264,7 @@ def test_first_build_runs_every_step(first_build, target, record_property):
 
 def test_source_change_rebuilds_from_cache(first_build, target, record_property):
     one_line_change(target, first_build.project)
-    warm = d.build(first_build.project, f"{target.tag}-edited")
+    warm = d.build(first_build.project, f"{first_build.build.tag}-edited")
     record_property("rebuild after a one-line change (s)", round(warm.seconds, 1))
     assert warm.cached(dependency_step(target)), f"{target.id}: the dependency layer was rebuilt:\n{warm.log[-3000:]}"
 
@@ -268,20 +291,27 @@ def test_the_ca_check_finds_a_secret_copied_into_a_layer(tmp_path):
     assert any(place.endswith("/usr/local/share/leaked.pem") for place in found), found
 
 
-@pytest.mark.parametrize("target", as_params(DOWNLOADING), indirect=True)
-def test_downloads_trust_the_corporate_ca_secret(target, image, project_copy):
+# Not through the `target` fixture: a second parametrization of it would tear down and rebuild the
+# session fixtures (the image, the first build) of the targets it shares.
+@pytest.mark.parametrize("downloading", as_params(DOWNLOADING))
+def test_downloads_trust_the_corporate_ca_secret(downloading, project_copy):
+    target = downloading
     project = project_copy(target.project)
     if ADD_DEPENDENCY[target["language"]]:
         ADD_DEPENDENCY[target["language"]](project)
-    # A package already in a cache mount would hide the download; only the dependency stage runs again.
+    # A package in the layer cache or a cache mount would hide the download: the dependency stage alone
+    # runs again, with cache mounts of its own (a mount's id is no part of the layer cache's key).
     mounts = d.isolate_cache_mounts(project)
     tag = f"{target.tag}-dependency"
+    again = (f"--target={DEPENDENCY_STAGE}", f"--no-cache-filter={DEPENDENCY_STAGE}")
     try:
-        without = d.docker("build", f"--no-cache-filter={DEPENDENCY_STAGE}", f"--tag={tag}", str(project), check=False)
-        d.build(project, tag, f"--no-cache-filter={DEPENDENCY_STAGE}", ca_bundle=CORPORATE_CA)
+        without = d.docker("build", "--progress=plain", *again, f"--tag={tag}", str(project), check=False)
+        with_ca = d.build(project, tag, *again, ca_bundle=CORPORATE_CA)
     finally:
         d.docker("rmi", tag, check=False)
         d.prune_cache_mounts(mounts)
+    for build in (with_ca, d.Build(tag, 0, without.stderr)):
+        assert not build.cached(dependency_step(target)), f"{target.id}: the dependency step came from the cache"
     if without.returncode == 0:
         pytest.skip("this network does not intercept TLS: the build fetched without the CA too")
     assert "certificate" in without.stderr.lower(), f"{target.id}: failed without the CA, not for TLS:\n{without.stderr[-2000:]}"

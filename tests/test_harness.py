@@ -1,4 +1,5 @@
-"""The harness's own checks can fail: the CA-leak search reads layers however the image store keeps them."""
+"""The harness keeps its own promises: the CA-leak search reads layers however the image store keeps
+them, and xdist keeps a target's tests on one worker."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import zstandard
 from tests.harness.docker import find_in_archive
 
 pytestmark = pytest.mark.render
+pytest_plugins = ["pytester"]
 
 NEEDLE = b"MIIDdft-marker-line"
 COMPRESSIONS = {
@@ -59,3 +61,19 @@ def test_ca_search_finds_the_secret_in_the_config_and_history(tmp_path):
 def test_ca_search_finds_nothing_in_a_clean_image(tmp_path):
     layer = gzip.compress(tar_of({"etc/ssl/certs/ca-certificates.crt": b"public CAs only"}))
     assert find_in_archive(image_archive(tmp_path, layer, {"history": []}), NEEDLE) == []
+
+
+def test_xdist_keeps_a_group_on_one_worker(pytester):
+    # Each target's tests must share a worker, or its image and first build are made twice, at once.
+    pytester.makepyfile("""
+        import os, pytest
+
+        @pytest.mark.xdist_group("one-target")
+        @pytest.mark.parametrize("n", range(6))
+        def test_where(n, tmp_path_factory):
+            (tmp_path_factory.getbasetemp().parent.parent / f"ran-{n}").write_text(os.environ["PYTEST_XDIST_WORKER"])
+    """)
+    result = pytester.runpytest_subprocess("-n", "2", "--dist", "loadgroup", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=6)
+    workers = {p.read_text() for p in pytester.path.parent.glob("**/ran-*")}
+    assert len(workers) == 1, f"one group ran on {sorted(workers)}"

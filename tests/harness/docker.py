@@ -196,8 +196,9 @@ def read_file(tag: str, path: str) -> str:
 
 
 def isolate_cache_mounts(project: Path) -> str:
-    """Gives the project's cache mounts ids of their own, so that its next build starts with them
-    empty, as a first build on a new machine does, without touching the caches other builds share.
+    """Gives the project's cache mounts ids of their own, for a build that must start with them empty
+    (a first build on a new machine, a download that must really happen). `--no-cache` empties the
+    mounts too, but the empty ones then replace the mounts every other build shares.
     Returns the id prefix, for prune_cache_mounts."""
     prefix = f"dft-isolated-{uuid.uuid4().hex[:12]}"
     dockerfile = project / "Dockerfile"
