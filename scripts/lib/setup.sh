@@ -64,6 +64,10 @@ engine_version() { timeout 20 docker version --format '{{.Server.Version}}' 2>/d
 # fails (and says why) when they cannot be had or will not run on this host.
 fetch_engine() {
   local suite=$1 dir=$ENGINE_DIR/$1 version
+  if [[ -z ${ENGINE_PACKAGES[$suite]:-} ]]; then
+    say "no engine package list for Debian $suite (known: ${!ENGINE_PACKAGES[*]})"
+    return 1
+  fi
   if [[ ! -x $dir/root/usr/sbin/dockerd ]]; then
     say "fetching Docker engine packages from Debian $suite: ${ENGINE_PACKAGES[$suite]}"
     local apt=$dir/apt
@@ -103,7 +107,7 @@ ensure_engine() {
     say "using the Docker engine that answers ($version)"
   else
     local running
-    running=$(cat "$ENGINE_DIR/suite" 2>/dev/null)
+    running=$(cat "$ENGINE_DIR/suite" 2>/dev/null || true)
     if [[ -z $running ]] || ! { use_private_engine "$running" && version=$(engine_version); }; then
       ensure_host_packages iptables runc
       for suite in "${ENGINE_SUITES[@]}"; do
@@ -139,23 +143,22 @@ start_engine() {
   say "starting Debian $suite's Docker engine (log: $dir/dockerd.log)"
   mkdir -p "$dir/data" "$dir/exec"
   echo '{"storage-driver": "overlay2"}' >"$dir/daemon.json"
-  (
-    use_private_engine "$suite"
-    setsid nohup dockerd --config-file "$dir/daemon.json" --data-root "$dir/data" \
-      --exec-root "$dir/exec" --pidfile "$dir/dockerd.pid" -H "$DOCKER_HOST" \
-      >"$dir/dockerd.log" 2>&1 </dev/null &
-  )
+  use_private_engine "$suite"
+  setsid nohup dockerd --config-file "$dir/daemon.json" --data-root "$dir/data" \
+    --exec-root "$dir/exec" --pidfile "$dir/dockerd.pid" -H "$DOCKER_HOST" \
+    >"$dir/dockerd.log" 2>&1 </dev/null &
+  local pid=$!
   for _ in $(seq 60); do
     if engine_version >/dev/null; then
       echo "$suite" >"$ENGINE_DIR/suite"
       return
     fi
-    kill -0 "$(cat "$dir/dockerd.pid" 2>/dev/null)" 2>/dev/null || break
+    kill -0 "$pid" 2>/dev/null || break
     sleep 1
   done
   tail -n 20 "$dir/dockerd.log" >&2
   say "Debian $suite's engine did not start"
-  kill "$(cat "$dir/dockerd.pid" 2>/dev/null)" 2>/dev/null
+  kill "$pid" 2>/dev/null || true
   return 1
 }
 
