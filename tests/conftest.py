@@ -31,8 +31,9 @@ def bracket_id(nodeid: str) -> str:
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    reports = [r for outcome in ("passed", "failed", "error", "skipped")
-               for r in terminalreporter.stats.get(outcome, []) if hasattr(r, "nodeid")]
+    # Every phase's report: passed setups and teardowns are filed under "", not "passed".
+    reports = [r for outcome in terminalreporter.stats.values() for r in outcome
+               if isinstance(r, pytest.TestReport)]
     build_reports = [r for r in reports if "build" in getattr(r, "keywords", {})]
     if build_reports:
         from tests.harness import docker

@@ -166,7 +166,9 @@ def first_build(target: Target, request, tmp_path_factory) -> FirstBuild:
         project = shutil.copytree(target.project, workdir / "project")
         bundle, marker = ca_bundle_with_marker(workdir)
         mounts = d.isolate_cache_mounts(project)
-        return FirstBuild(project, d.build(project, f"{target.tag}-first", "--no-cache", ca_bundle=bundle), marker, mounts)
+        with d.cache_exclusive():
+            build = d.build(project, f"{target.tag}-first", "--no-cache", ca_bundle=bundle)
+        return FirstBuild(project, build, marker, mounts)
 
     return once(request, ("first build", target.id), make, FirstBuild.remove)
 
@@ -264,7 +266,8 @@ def test_first_build_runs_every_step(first_build, target, record_property):
 
 def test_source_change_rebuilds_from_cache(first_build, target, record_property):
     one_line_change(target, first_build.project)
-    warm = d.build(first_build.project, f"{first_build.build.tag}-edited")
+    with d.cache_exclusive():
+        warm = d.build(first_build.project, f"{first_build.build.tag}-edited")
     record_property("rebuild after a one-line change (s)", round(warm.seconds, 1))
     assert warm.cached(dependency_step(target)), f"{target.id}: the dependency layer was rebuilt:\n{warm.log[-3000:]}"
 
@@ -305,8 +308,9 @@ def test_downloads_trust_the_corporate_ca_secret(downloading, project_copy):
     tag = f"{target.tag}-dependency"
     again = (f"--target={DEPENDENCY_STAGE}", f"--no-cache-filter={DEPENDENCY_STAGE}")
     try:
-        without = d.docker("build", "--progress=plain", *again, f"--tag={tag}", str(project), check=False)
-        with_ca = d.build(project, tag, *again, ca_bundle=CORPORATE_CA)
+        with d.cache_exclusive():
+            without = d.docker("build", "--progress=plain", *again, f"--tag={tag}", str(project), check=False)
+            with_ca = d.build(project, tag, *again, ca_bundle=CORPORATE_CA)
     finally:
         d.docker("rmi", tag, check=False)
         d.prune_cache_mounts(mounts)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import gzip
 import io
 import json
@@ -9,10 +10,13 @@ import os
 import re
 import subprocess
 import tarfile
+import tempfile
 import time
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -193,6 +197,16 @@ def read_file(tag: str, path: str) -> str:
         if member.issym():
             return read_file(tag, str(Path(path).parent / member.linkname))
         return tar.extractfile(member).read().decode()
+
+
+@contextmanager
+def cache_exclusive() -> Iterator[None]:
+    """Held across test workers by builds that ignore the layer cache and by builds that must find it.
+    BuildKit merges the identical steps of concurrent builds, and a --no-cache build makes the steps
+    it shares with a build on the other worker run again there too."""
+    with (Path(tempfile.gettempdir()) / "dft-build-cache.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def isolate_cache_mounts(project: Path) -> str:
