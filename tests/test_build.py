@@ -128,7 +128,7 @@ def target(request) -> Target:
 
 # What a worker built, by kind and target: kept for the whole run, removed when pytest exits. (A session
 # fixture parametrized by target is torn down whenever pytest's order moves to another target, and
-# built again when it comes back: the CA-trust test's own parametrization makes it do so.)
+# built again if the order comes back to it; this builds once per worker whatever the order.)
 BUILT: dict[tuple[str, str], object] = {}
 
 
