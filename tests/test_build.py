@@ -14,97 +14,29 @@ import pytest
 
 from tests.harness import docker as d
 from tests.harness.dockerfile import Dockerfile
-from tests.harness.matrix import Combination, combinations
-from tests.harness.render import render, rendered
+from tests.harness.profiles import common
+from tests.harness.render import render
+from tests.harness.targets import Target, distinct_dockerfiles
 
 pytestmark = pytest.mark.build
 
-# The sample app's image budget, in MB (10^6 bytes, as `docker images` counts).
-SIZE_BUDGET_MB = {
-    ("go", "distroless"): 12,
-    ("go", "scratch"): 10,
-    ("go", "slim"): 100,
-    ("python", "distroless"): 110,
-    ("python", "slim"): 190,
-}
-# What each language's test runner prints when its tests ran and passed.
-TESTS_RAN = {
-    "go": r"^#\d+ [\d.]+ ok\s+\S+\s+([\d.]+s|\(cached\))$",
-    "python": r"^#\d+ [\d.]+ =+ \d+ passed",
-}
-PROMISED_UID = {"distroless": 65532, "scratch": 65532, "slim": 10001}
 # The machine's trust store; on a TLS-intercepting network it holds the corporate CA.
 CORPORATE_CA = d.CA_BUNDLE
+DEBIAN_SLIM = f"debian:{common()['debian']['codename']}-slim"
 
 
-def add_go_dependency(project: Path) -> None:
-    with (project / "go.mod").open("a") as go_mod:
-        go_mod.write("\nrequire github.com/google/uuid v1.6.0\n")
-    (project / "go.sum").write_text(
-        "github.com/google/uuid v1.6.0 h1:NIvaJDMOsjHA8n1jAhLSgzrAzy1Hgr+hNrb57e+94F0=\n"
-        "github.com/google/uuid v1.6.0/go.mod h1:TIyPZe4MgqvfeYDBFedMoGGpEw/LqOeaOT+nhxU+yHo=\n"
-    )
-
-
-# How to make each language's build download a package, for the CA test; None: the sample already does.
-ADD_DEPENDENCY = {"go": add_go_dependency, "python": None}
-
-
-def dependency_step(target: "Target") -> str:
-    """Text of the RUN step that installs the dependencies, which a source change must not rerun."""
-    if target["language"] == "go":
-        return "go mod download"
-    return {"uv": "uv sync --locked", "pip": "pip install --require-hashes", "poetry": "pip install --require-hashes"}[
-        target["package_manager"]]
-
-
-def one_line_change(target: "Target", project: Path) -> None:
+def one_line_change(target: Target, project: Path) -> None:
     """Edits one line of the sample's main source file, as a developer's commit would: a line never
     written before, so that no earlier run's layer cache holds it."""
-    if target["language"] == "go":
-        source, comment = project / "main.go", "//"
-    else:
-        source, comment = next(project.glob("*/app.py")), "#"
-    source.write_text(source.read_text() + f"{comment} a one-line change ({uuid.uuid4().hex})\n")
+    source = target.profile.source(project)
+    source.write_text(source.read_text() + f"{target.profile.line_comment} a one-line change ({uuid.uuid4().hex})\n")
 
 
-@dataclass(frozen=True)
-class Target:
-    """One distinct Dockerfile, and the combination that renders it first."""
-
-    combination: Combination
-    id: str
-
-    @property
-    def project(self) -> Path:
-        return rendered(self.combination)
-
-    @property
-    def tag(self) -> str:
-        return f"dft-test/{self.id}:build"
-
-    @property
-    def images(self) -> list[str]:
-        return Dockerfile.of(self.project).images
-
-    @property
-    def port(self) -> int:
-        return int((self.project / "Dockerfile").read_text().split("EXPOSE ", 1)[1].split()[0])
-
-    def __getitem__(self, name: str):
-        return self.combination[name]
-
-
-def distinct_dockerfiles() -> list[Target]:
-    groups: dict[str, list[Combination]] = {}
-    for combination in combinations():
-        groups.setdefault((rendered(combination) / "Dockerfile").read_text(), []).append(combination)
-    targets = []
-    for members in groups.values():
-        # Name a target by the answers its combinations share: the ones that shape the Dockerfile.
-        shared = [str(v) for k, v in members[0].answers if all(m[k] == v for m in members)]
-        targets.append(Target(members[0], "-".join(shared)))
-    return targets
+def add_dependency(target: Target, project: Path) -> None:
+    """Makes the dependency step download a package it has not yet got, as the profile says how."""
+    for name, text in target.profile.add_dependency.items():
+        with (project / name).open("a") as file:
+            file.write(text)
 
 
 def as_params(targets: list[Target]) -> list:
@@ -115,6 +47,8 @@ def as_params(targets: list[Target]) -> list:
 
 
 TARGETS = distinct_dockerfiles()
+# One target per language, for promises that hold whatever the other answers are.
+FIRST_OF_EACH_LANGUAGE = [t for i, t in enumerate(TARGETS) if all(t["language"] != u["language"] for u in TARGETS[:i])]
 # The targets whose builds differ in how they download (the runtime only changes what they copy).
 DOWNLOADING = [t for t in TARGETS if t["runtime"] == "distroless"]
 # The stage every template installs its dependencies in: the CA tests build it alone.
@@ -198,7 +132,7 @@ def test_test_stage_runs_the_unit_tests(target, image, project_copy):
     one_line_change(target, project)
     build = d.build(project, f"{target.tag}-test", target="test")
     d.docker("rmi", f"{target.tag}-test", check=False)
-    assert re.search(TESTS_RAN[target["language"]], build.log, re.MULTILINE), \
+    assert re.search(target.profile.test_summary, build.log, re.MULTILINE), \
         f"{target.id}: no test summary in the test stage:\n{build.log[-3000:]}"
 
 
@@ -224,7 +158,7 @@ def test_healthz_answers_200(container, target):
 def test_runs_as_the_promised_uid(container, target):
     container.wait_healthy()
     uid = container.process_uid()
-    assert uid == PROMISED_UID[target["runtime"]], f"{target.id}: runs as uid {uid}"
+    assert uid == target.profile.uid(target["runtime"]), f"{target.id}: runs as uid {uid}"
 
 
 def test_stops_on_sigterm_within_2s(container, target, record_property):
@@ -251,7 +185,7 @@ def test_runs_as_an_arbitrary_uid(image, target):
 
 def test_image_size_within_budget(image, target, record_property):
     size_mb = d.image_size(image) / 1e6
-    budget = SIZE_BUDGET_MB[target["language"], target["runtime"]]
+    budget = target.profile.size_budget_mb[target["runtime"]]
     record_property("image size (MB)", f"{size_mb:.1f} of {budget}")
     assert size_mb <= budget, f"{target.id}: {size_mb:.1f} MB is over the {budget} MB budget"
 
@@ -269,7 +203,7 @@ def test_source_change_rebuilds_from_cache(first_build, target, record_property)
     with d.cache_exclusive():
         warm = d.build(first_build.project, f"{first_build.build.tag}-edited")
     record_property("rebuild after a one-line change (s)", round(warm.seconds, 1))
-    assert warm.cached(dependency_step(target)), f"{target.id}: the dependency layer was rebuilt:\n{warm.log[-3000:]}"
+    assert warm.cached(target.dependency_step), f"{target.id}: the dependency layer was rebuilt:\n{warm.log[-3000:]}"
 
 
 def test_corporate_ca_never_lands_in_the_image(first_build, target, tmp_path):
@@ -278,11 +212,11 @@ def test_corporate_ca_never_lands_in_the_image(first_build, target, tmp_path):
     assert not found, f"{target.id}: the CA secret is in {found}"
 
 
-@pytest.mark.images("debian:trixie-slim", "docker/dockerfile:1")
+@pytest.mark.images(DEBIAN_SLIM, "docker/dockerfile:1")
 def test_the_ca_check_finds_a_secret_copied_into_a_layer(tmp_path):
     # The check above must be able to fail: here a Dockerfile leaks the secret on purpose.
     (tmp_path / "Dockerfile").write_text(
-        "# syntax=docker/dockerfile:1\nFROM debian:trixie-slim\n"
+        f"# syntax=docker/dockerfile:1\nFROM {DEBIAN_SLIM}\n"
         "RUN --mount=type=secret,id=ca_bundle cp /run/secrets/ca_bundle /usr/local/share/leaked.pem\n"
     )
     bundle, marker = ca_bundle_with_marker(tmp_path)
@@ -302,8 +236,7 @@ def test_the_ca_check_finds_a_secret_copied_into_a_layer(tmp_path):
 def test_downloads_trust_the_corporate_ca_secret(downloading, project_copy):
     target = downloading
     project = project_copy(target.project)
-    if ADD_DEPENDENCY[target["language"]]:
-        ADD_DEPENDENCY[target["language"]](project)
+    add_dependency(target, project)
     # A package in the layer cache or a cache mount would hide the download: the dependency stage alone
     # runs again, with cache mounts of its own (a mount's id is no part of the layer cache's key).
     mounts = d.isolate_cache_mounts(project)
@@ -317,7 +250,7 @@ def test_downloads_trust_the_corporate_ca_secret(downloading, project_copy):
         d.docker("rmi", tag, check=False)
         d.prune_cache_mounts(mounts)
     for build in (with_ca, d.Build(tag, 0, without.stderr)):
-        assert not build.cached(dependency_step(target)), f"{target.id}: the dependency step came from the cache"
+        assert not build.cached(target.dependency_step), f"{target.id}: the dependency step came from the cache"
     if without.returncode == 0:
         pytest.skip("this network does not intercept TLS: the build fetched without the CA too")
     assert "certificate" in without.stderr.lower(), f"{target.id}: failed without the CA, not for TLS:\n{without.stderr[-2000:]}"
@@ -338,3 +271,20 @@ def test_builds_through_a_base_image_mirror(target, tmp_path):
         d.build(project, f"{target.tag}-mirrored")
     finally:
         d.docker("rmi", f"{target.tag}-mirrored", *[alias for source, alias in pairs if source != alias], check=False)
+
+
+# Every character a shell or a Dockerfile would take as syntax.
+AWKWARD_NAME = 'Billing "API" $HOME \\ x'
+
+
+@pytest.mark.parametrize("first", as_params(FIRST_OF_EACH_LANGUAGE))
+def test_description_label_keeps_every_character(first, tmp_path):
+    project = render(tmp_path / "awkward", {**first.combination.data, "project_name": AWKWARD_NAME})
+    tag = f"{first.tag}-awkward"
+    try:
+        d.build(project, tag)
+        labels = d.inspect(tag)["Config"]["Labels"]
+    finally:
+        d.docker("rmi", tag, check=False)
+    description = labels["org.opencontainers.image.description"]
+    assert description.startswith(AWKWARD_NAME + ","), f"{first.id}: the label reads {description!r}"

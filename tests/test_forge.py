@@ -11,20 +11,25 @@ import subprocess
 
 import pytest
 
-from tests.forge.standins import GO_RELEASES, PYTHON_RELEASES, UV_VERSION
+from tests.forge.standins import image
 from tests.harness import docker as d
+from tests.harness.profiles import common, profile, resolve
 
 pytestmark = pytest.mark.build
 
-DISTROLESS_STATIC = "gcr.io/distroless/static-debian13:nonroot"
+# The images under test, named as the profiles name them.
+CODENAME, VERSION = common()["debian"]["codename"], common()["debian"]["version"]
+DEBIAN_SLIM = f"debian:{CODENAME}-slim"
+GO, PYTHON = profile("go"), profile("python")
+DISTROLESS_STATIC = resolve(image(GO, "gcr.io/distroless/static-"))
 
 
 def golang(minor: str) -> str:
-    return f"golang:{minor}-trixie"
+    return resolve(image(GO, "golang:"), GO_VERSION=minor)
 
 
 # Each version with the image it inspects, so that scripts/test forges only what the selected tests use.
-GO_MINORS = [pytest.param(minor, marks=pytest.mark.images(golang(minor))) for minor in sorted(GO_RELEASES)]
+GO_MINORS = [pytest.param(minor, marks=pytest.mark.images(golang(minor))) for minor in sorted(GO.versions["go"])]
 
 
 def run(image: str, *command: str) -> str:
@@ -40,20 +45,20 @@ def distroless_files():
     return d.image_files(DISTROLESS_STATIC)
 
 
-@pytest.mark.images("debian:trixie-slim")
-def test_debian_slim_is_trixie_with_a_shell():
-    os_release = run("debian:trixie-slim", "cat", "/etc/os-release")
-    assert "VERSION_CODENAME=trixie" in os_release
-    assert d.inspect("debian:trixie-slim")["Config"]["Cmd"] == ["bash"]
-    assert run("debian:trixie-slim", "id", "-u").strip() == "0"
+@pytest.mark.images(DEBIAN_SLIM)
+def test_debian_slim_is_the_release_with_a_shell():
+    os_release = run(DEBIAN_SLIM, "cat", "/etc/os-release")
+    assert f"VERSION_CODENAME={CODENAME}" in os_release
+    assert d.inspect(DEBIAN_SLIM)["Config"]["Cmd"] == ["bash"]
+    assert run(DEBIAN_SLIM, "id", "-u").strip() == "0"
 
 
-@pytest.mark.images("debian:trixie-slim")
+@pytest.mark.images(DEBIAN_SLIM)
 def test_debian_slim_has_the_official_path_and_sources():
-    assert env("debian:trixie-slim")["PATH"] == "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-    sources = run("debian:trixie-slim", "cat", "/etc/apt/sources.list.d/debian.sources")
-    assert "Suites: trixie trixie-updates" in sources and "Suites: trixie-security" in sources
-    assert run("debian:trixie-slim", "sh", "-c", "test -e /etc/apt/sources.list || echo absent").strip() == "absent"
+    assert env(DEBIAN_SLIM)["PATH"] == "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+    sources = run(DEBIAN_SLIM, "cat", "/etc/apt/sources.list.d/debian.sources")
+    assert f"Suites: {CODENAME} {CODENAME}-updates" in sources and f"Suites: {CODENAME}-security" in sources
+    assert run(DEBIAN_SLIM, "sh", "-c", "test -e /etc/apt/sources.list || echo absent").strip() == "absent"
 
 
 @pytest.mark.parametrize("minor", GO_MINORS)
@@ -61,7 +66,7 @@ def test_golang_has_the_go_toolchain_where_the_official_image_does(minor):
     image = golang(minor)
     assert run(image, "go", "version").startswith(f"go version go{minor}.")
     assert run(image, "sh", "-c", "command -v go").strip() == "/usr/local/go/bin/go"
-    assert "VERSION_CODENAME=trixie" in run(image, "cat", "/etc/os-release")
+    assert f"VERSION_CODENAME={CODENAME}" in run(image, "cat", "/etc/os-release")
 
 
 @pytest.mark.parametrize("minor", GO_MINORS)
@@ -105,22 +110,23 @@ def test_distroless_static_has_the_files_distroless_promises(distroless_files):
 @pytest.mark.images(DISTROLESS_STATIC)
 def test_distroless_static_is_debian_13_with_nonroot_65532():
     assert "nonroot:x:65532:65532:" in d.read_file(DISTROLESS_STATIC, "/etc/passwd")
-    assert 'VERSION_ID="13"' in d.read_file(DISTROLESS_STATIC, "/etc/os-release")
+    assert f'VERSION_ID="{VERSION}"' in d.read_file(DISTROLESS_STATIC, "/etc/os-release")
 
 
-@pytest.mark.images("docker/dockerfile:1", "debian:trixie-slim")
+@pytest.mark.images("docker/dockerfile:1", DEBIAN_SLIM)
 def test_dockerfile_frontend_answers_the_syntax_line(tmp_path):
     # Heredocs need the external frontend: the engine's built-in one would take them as instructions.
     (tmp_path / "Dockerfile").write_text(
-        "# syntax=docker/dockerfile:1\nFROM debian:trixie-slim\nRUN <<EOF\necho heredoc > /out.txt\nEOF\n"
+        f"# syntax=docker/dockerfile:1\nFROM {DEBIAN_SLIM}\nRUN <<EOF\necho heredoc > /out.txt\nEOF\n"
     )
     build = d.build(tmp_path, "dft-test/frontend-check:1")
     assert "docker/dockerfile:1" in build.log
     d.docker("rmi", "dft-test/frontend-check:1")
 
 
-DISTROLESS_PYTHON = "gcr.io/distroless/python3-debian13:nonroot"
-UV = f"ghcr.io/astral-sh/uv:{UV_VERSION}"
+DISTROLESS_PYTHON = resolve(image(PYTHON, "gcr.io/distroless/python3-"))
+UV_VERSION = PYTHON.versions["uv"]
+UV = resolve(PYTHON.tool_images["uv"], UV_VERSION=UV_VERSION)
 SHELLS = ("/bin/sh", "/usr/bin/sh", "/bin/bash", "/usr/bin/bash", "/bin/dash", "/bin/busybox")
 # The standard-library modules that need a native library from the image: each one missing is a
 # runtime package the image lacks.
@@ -128,10 +134,11 @@ NATIVE_MODULES = "ssl, sqlite3, ctypes, zlib, lzma, bz2, uuid, readline, decimal
 
 
 def python_slim(minor: str) -> str:
-    return f"python:{minor}-slim-trixie"
+    return resolve(image(PYTHON, "python:"), PYTHON_VERSION=minor)
 
 
-PYTHON_MINORS = [pytest.param(minor, marks=pytest.mark.images(python_slim(minor))) for minor in sorted(PYTHON_RELEASES)]
+PYTHON_MINORS = [pytest.param(minor, marks=pytest.mark.images(python_slim(minor)))
+                 for minor in sorted(PYTHON.versions["python"])]
 
 
 @pytest.mark.parametrize("minor", PYTHON_MINORS)
@@ -179,8 +186,8 @@ def test_python_slim_has_the_runtime_libraries_of_the_stdlib(minor):
 
 
 @pytest.mark.parametrize("minor", PYTHON_MINORS)
-def test_python_slim_is_trixie(minor):
-    assert "VERSION_CODENAME=trixie" in run(python_slim(minor), "cat", "/etc/os-release")
+def test_python_slim_is_the_release(minor):
+    assert f"VERSION_CODENAME={CODENAME}" in run(python_slim(minor), "cat", "/etc/os-release")
 
 
 @pytest.fixture(scope="module")
@@ -229,7 +236,7 @@ def test_distroless_python_runs_python_as_nonroot():
 
 @pytest.mark.images(DISTROLESS_PYTHON)
 def test_distroless_python_is_debian_13_with_python_3_13(distroless_python_files):
-    assert 'VERSION_ID="13"' in d.read_file(DISTROLESS_PYTHON, "/etc/os-release")
+    assert f'VERSION_ID="{VERSION}"' in d.read_file(DISTROLESS_PYTHON, "/etc/os-release")
     assert run(DISTROLESS_PYTHON, "/usr/bin/python3", "--version").startswith("Python 3.13.")
     assert distroless_python_files["/usr/bin/python3"].linkname == "python3.13"
     assert "/usr/local/bin/python3" not in distroless_python_files
@@ -263,10 +270,10 @@ def test_a_venv_from_python_slim_does_not_run_on_distroless(tmp_path, minor):
     assert "no such file or directory" in result.stderr, result.stderr
 
 
-@pytest.mark.images("debian:trixie-slim", DISTROLESS_PYTHON)
+@pytest.mark.images(DEBIAN_SLIM, DISTROLESS_PYTHON)
 def test_a_venv_from_debian_python_runs_on_distroless(tmp_path):
     builder = (
-        "FROM debian:trixie-slim AS venv\n"
+        f"FROM {DEBIAN_SLIM} AS venv\n"
         "RUN apt-get update && apt-get install -y --no-install-recommends python3.13-venv "
         "&& python3.13 -m venv /venv"
     )

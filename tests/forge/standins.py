@@ -1,8 +1,10 @@
-"""Every stand-in the forge builds, bases first. A new language adds its images here."""
+"""Every stand-in the forge builds: the recipes each language's profile names (`forge`), with the tags
+and versions the profile gives them."""
 
 from __future__ import annotations
 
 import os
+import platform
 import shutil
 import subprocess
 import sys
@@ -13,16 +15,16 @@ from pathlib import Path
 
 from tests.forge.forge import RootfsStandIn, StandIn
 from tests.forge.frontend import FRONTEND_VERSION, build_frontend
+from tests.harness.profiles import Profile, common, languages, profile, resolve
 
-# The patch release each golang:<minor>-trixie stand-in carries: the Go module proxy serves these.
-GO_RELEASES = {"1.27": "1.27.3", "1.26": "1.26.8"}
+# python.org's sha256 of each CPython release the profiles name (versions.python): the forge checks
+# Debian's .orig tarball against it.
+CPYTHON_SHA256 = {"3.13.5": "93e583f243454e6e9e4588ca2c2662206ad961659863277afcdb96801647d640"}
 
-# The CPython each python:<minor>-slim-trixie stand-in compiles: the upstream release Debian 13 ships
-# as python3.13's .orig tarball, with python.org's sha256 of Python-<version>.tar.xz.
-PYTHON_RELEASES = {"3.13": ("3.13.5", "93e583f243454e6e9e4588ca2c2662206ad961659863277afcdb96801647d640")}
-
-# The ghcr.io/astral-sh/uv tag the Python template copies uv from; PyPI serves the same release.
-UV_VERSION = "0.13.8"
+# The wheel platform of this machine's uv binaries: PyPI's musllinux wheels carry the static musl build
+# that upstream's image holds, for x86_64 and aarch64 alike.
+UV_WHEEL_PLATFORM = {"x86_64": "musllinux_1_1_x86_64", "aarch64": "musllinux_1_1_aarch64",
+                     "arm64": "musllinux_1_1_aarch64"}
 
 
 def go_toolchain(version: str, context: Path) -> None:
@@ -35,12 +37,14 @@ def go_toolchain(version: str, context: Path) -> None:
 
 
 def uv_binaries(version: str, context: Path) -> None:
-    """Puts `uv` and `uvx` at the context's root, from PyPI's musllinux wheel: its binaries are the
-    static musl build that upstream's image carries."""
+    """Puts `uv` and `uvx` at the context's root, from PyPI's musllinux wheel for this machine."""
+    machine = platform.machine()
+    if machine not in UV_WHEEL_PLATFORM:
+        raise RuntimeError(f"forge: no uv wheel for a {machine} machine; the forge knows {sorted(UV_WHEEL_PLATFORM)}")
     with tempfile.TemporaryDirectory(prefix="forge-uv-") as tmp:
         subprocess.run(
             [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
-             "--platform=musllinux_1_1_x86_64", f"--dest={tmp}", f"uv=={version}"],
+             f"--platform={UV_WHEEL_PLATFORM[machine]}", f"--dest={tmp}", f"uv=={version}"],
             check=True,
         )
         (wheel,) = Path(tmp).glob("uv-*.whl")
@@ -51,35 +55,62 @@ def uv_binaries(version: str, context: Path) -> None:
                 target.chmod(0o755)
 
 
-STAND_INS = [
-    RootfsStandIn(tags=("debian:trixie-slim", "debian:trixie"), recipe="debootstrap"),
-    StandIn(
-        tags=("docker/dockerfile:1", f"docker/dockerfile:{FRONTEND_VERSION}"),
-        recipe="dockerfile-frontend",
-        inputs=build_frontend,
-    ),
-    StandIn(tags=("gcr.io/distroless/static-debian13:nonroot",), recipe="distroless-static"),
-    *[
-        StandIn(
-            tags=(f"golang:{minor}-trixie", f"golang:{patch}-trixie"),
-            recipe="golang",
-            build_args={"GO_VERSION": patch},
-            inputs=partial(go_toolchain, patch),
-        )
-        for minor, patch in GO_RELEASES.items()
-    ],
-    *[
-        StandIn(
-            tags=(f"python:{minor}-slim-trixie", f"python:{patch}-slim-trixie"),
-            recipe="python-slim",
-            build_args={"PYTHON_VERSION": patch, "PYTHON_SHA256": sha256},
-        )
-        for minor, (patch, sha256) in PYTHON_RELEASES.items()
-    ],
-    StandIn(tags=("gcr.io/distroless/python3-debian13:nonroot",), recipe="distroless-python"),
-    StandIn(
-        tags=(f"ghcr.io/astral-sh/uv:{UV_VERSION}", f"ghcr.io/astral-sh/uv:{UV_VERSION.rsplit('.', 1)[0]}"),
-        recipe="uv",
-        inputs=partial(uv_binaries, UV_VERSION),
-    ),
-]
+def image(profile: Profile, repository: str) -> str:
+    """The one image reference of a profile that starts with `repository`."""
+    refs = {ref for images in profile.images.values() for ref in images.values()} | set(profile.tool_images.values())
+    (ref,) = [ref for ref in refs if ref.startswith(repository)] or [f"<no {repository} image in {profile.language}>"]
+    return ref
+
+
+# Each recipe a profile may name (its `forge` field), with the stand-ins it makes for that profile.
+def golang(profile: Profile) -> list[StandIn]:
+    ref = image(profile, "golang:")
+    return [StandIn(tags=(resolve(ref, GO_VERSION=minor), resolve(ref, GO_VERSION=patch)), recipe="golang",
+                    build_args={"GO_VERSION": patch}, inputs=partial(go_toolchain, patch))
+            for minor, patch in profile.versions["go"].items()]
+
+
+def python_slim(profile: Profile) -> list[StandIn]:
+    ref = image(profile, "python:")
+    return [StandIn(tags=(resolve(ref, PYTHON_VERSION=minor), resolve(ref, PYTHON_VERSION=release)),
+                    recipe="python-slim", build_args={"PYTHON_VERSION": release, "PYTHON_SHA256": CPYTHON_SHA256[release]})
+            for minor, release in profile.versions["python"].items()]
+
+
+def uv(profile: Profile) -> list[StandIn]:
+    version = profile.versions["uv"]
+    ref = profile.tool_images["uv"]
+    return [StandIn(tags=(resolve(ref, UV_VERSION=version), resolve(ref, UV_VERSION=version.rsplit(".", 1)[0])),
+                    recipe="uv", inputs=partial(uv_binaries, version))]
+
+
+RECIPES = {
+    "golang": golang,
+    "python-slim": python_slim,
+    "uv": uv,
+    "distroless-static": lambda profile: [
+        StandIn(tags=(resolve(image(profile, "gcr.io/distroless/static-")),), recipe="distroless-static")],
+    "distroless-python": lambda profile: [
+        StandIn(tags=(resolve(image(profile, "gcr.io/distroless/python3-")),), recipe="distroless-python")],
+}
+
+
+def stand_ins() -> list[StandIn]:
+    """Debian and the Dockerfile frontend, which every language builds on, then what each profile names."""
+    release = common()["debian"]["codename"]
+    made = [
+        RootfsStandIn(tags=(f"debian:{release}-slim", f"debian:{release}"), recipe="debootstrap", suite=release),
+        StandIn(tags=(common()["frontend"], f"docker/dockerfile:{FRONTEND_VERSION}"), recipe="dockerfile-frontend",
+                inputs=build_frontend),
+    ]
+    for language in languages():
+        for recipe in profile(language).forge:
+            if recipe not in RECIPES:
+                raise SystemExit(f"forge: profiles/{language}.yml names the recipe {recipe!r}; "
+                                 f"tests/forge/standins.py has {sorted(RECIPES)}")
+            # Two languages may need one image (distroless static for Go and Rust): it is made once.
+            made += [new for new in RECIPES[recipe](profile(language)) if new.tags not in {m.tags for m in made}]
+    return made
+
+
+STAND_INS = stand_ins()

@@ -19,6 +19,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="scripts/demo", description=__doc__)
     parser.add_argument("--images", action="store_true",
                         help="render only, and print the images the build needs (scripts/demo forges them)")
+    parser.add_argument("--rendered", action="store_true",
+                        help="build what --images rendered with the same arguments, without rendering again")
     parser.add_argument("language", choices=languages)
     parser.add_argument("-d", "--data", action="append", default=[], metavar="KEY=VALUE",
                         help="an answer to a question of copier.yml, e.g. -d runtime=slim")
@@ -36,12 +38,13 @@ def main(argv: list[str]) -> int:
         data[key] = yaml.safe_load(value) if value else ""
 
     project = ROOT / "demo" / args.language
-    shutil.rmtree(project, ignore_errors=True)
-    try:
-        render(project, data)
-    except ValueError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    if not (args.rendered and (project / ".copier-answers.yml").exists()):
+        shutil.rmtree(project, ignore_errors=True)
+        try:
+            render(project, data)
+        except ValueError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
     if args.images:
         print("\n".join(Dockerfile.of(project).images))
         return 0

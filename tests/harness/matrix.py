@@ -11,6 +11,7 @@ from functools import cache
 from pathlib import Path
 
 import yaml
+from jinja2 import FileSystemLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,16 +26,27 @@ def questions() -> dict[str, dict]:
 
 @cache
 def _jinja() -> SandboxedEnvironment:
-    return SandboxedEnvironment(extensions=["jinja2_ansible_filters.AnsibleCoreFiltersExtension"])
+    # As copier renders: includes from the template's root, every name defined.
+    return SandboxedEnvironment(loader=FileSystemLoader(ROOT), undefined=StrictUndefined,
+                                extensions=["jinja2_ansible_filters.AnsibleCoreFiltersExtension"])
 
 
 def _render(value, context: dict):
     return _jinja().from_string(value).render(context) if isinstance(value, str) else value
 
 
-def _choices(spec: dict) -> list[tuple[object, str | None]]:
-    """(value, validator) for each choice, whatever form copier.yml writes it in."""
+def _answer(spec: dict, context: dict):
+    """A question's default for these answers, cast as copier casts it."""
+    value = _render(spec["default"], context)
+    return yaml.safe_load(value) if spec.get("type") == "yaml" else value
+
+
+def _choices(spec: dict, context: dict | None = None) -> list[tuple[object, str | None]]:
+    """(value, validator) for each choice, whatever form copier.yml writes it in (a template that
+    renders a YAML list is rendered with the answers so far)."""
     choices = spec["choices"]
+    if isinstance(choices, str):
+        choices = yaml.safe_load(_render(choices, context or {}))
     items = choices.items() if isinstance(choices, dict) else ((c, c) for c in choices)
     out = []
     for _, choice in items:
@@ -56,7 +68,7 @@ def _defaults(answers: dict) -> dict:
     context = dict(answers)
     for name, spec in questions().items():
         if name not in context and "default" in spec:
-            context[name] = _render(spec["default"], context)
+            context[name] = _answer(spec, context)
     return context
 
 
@@ -88,7 +100,7 @@ def combinations() -> tuple[Combination, ...]:
             if not _asked(spec, context):
                 grown.append(answers)
                 continue
-            for value, validator in _choices(spec):
+            for value, validator in _choices(spec, context):
                 if not (validator and _render(validator, {**context, name: value}).strip()):
                     grown.append({**answers, name: value})
         partial = grown

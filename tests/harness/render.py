@@ -13,7 +13,7 @@ import copier
 from tests.harness.matrix import ROOT, Combination
 
 # What copier reads; a plain (non-git) copy renders the working tree, uncommitted edits included.
-TEMPLATE_PARTS = ("copier.yml", "templates", "includes")
+TEMPLATE_PARTS = ("copier.yml", "templates", "includes", "profiles")
 # Rendered projects, shared by every test process of a run (and by runs of the same template tree):
 # each combination is rendered once, not once per xdist worker.
 RENDERS = Path(tempfile.gettempdir()) / "dft-renders"
@@ -38,11 +38,20 @@ def template_fingerprint() -> str:
 
 @cache
 def template_copy() -> Path:
-    dest = Path(tempfile.mkdtemp(prefix="dft-template-"))
-    for path in template_files():
-        target = dest / path.relative_to(ROOT)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(path, target)
+    """The template's files, copied once per template tree for every process of the run (and reused by
+    later runs): copier renders from this copy."""
+    dest = RENDERS / template_fingerprint() / "template"
+    if not dest.exists():
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        partial = Path(tempfile.mkdtemp(dir=dest.parent, prefix=".partial-"))
+        for path in template_files():
+            target = partial / path.relative_to(ROOT)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target)
+        try:
+            partial.rename(dest)
+        except OSError:  # another process got there first, with the same files
+            shutil.rmtree(partial)
     return dest
 
 

@@ -1,0 +1,63 @@
+"""The build targets: one per distinct Dockerfile that copier.yml's combinations render, each named by
+the answers its combinations share. The build tier builds each once; examples/ holds each one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from tests.harness.dockerfile import Dockerfile
+from tests.harness.matrix import Combination, combinations
+from tests.harness.profiles import Profile, profile
+from tests.harness.render import rendered
+
+
+@dataclass(frozen=True)
+class Target:
+    """One distinct Dockerfile, and the combination that renders it first."""
+
+    combination: Combination
+    id: str
+
+    @property
+    def project(self) -> Path:
+        return rendered(self.combination)
+
+    @property
+    def tag(self) -> str:
+        return f"dft-test/{self.id}:build"
+
+    @property
+    def images(self) -> list[str]:
+        return Dockerfile.of(self.project).images
+
+    @property
+    def port(self) -> int:
+        return int((self.project / "Dockerfile").read_text().split("EXPOSE ", 1)[1].split()[0])
+
+    @property
+    def profile(self) -> Profile:
+        return profile(self["language"])
+
+    @property
+    def dependency_step(self) -> str:
+        """Text of the RUN step that installs the dependencies, which a source change must not rerun."""
+        return self.profile.dependency_step_for(self.combination.data.get("package_manager"))
+
+    def __getitem__(self, name: str):
+        return self.combination[name]
+
+
+@cache
+def distinct_dockerfiles() -> list[Target]:
+    """The targets, in the order of copier.yml's combinations."""
+    groups: dict[str, list[Combination]] = {}
+    for combination in combinations():
+        groups.setdefault((rendered(combination) / "Dockerfile").read_text(), []).append(combination)
+    targets = []
+    for members in groups.values():
+        # Name a target by the answers its combinations share: the ones that shape the Dockerfile.
+        shared = [str(v) for k, v in members[0].answers if all(m[k] == v for m in members)]
+        targets.append(Target(members[0], "-".join(shared)))
+    return targets
