@@ -1,0 +1,3 @@
+module my-service
+
+go 1.26

@@ -1,0 +1,20 @@
+"""examples/ is exactly what the templates render: a template change without `scripts/examples` fails."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.harness.examples import drift, stale
+from tests.harness.targets import distinct_dockerfiles
+
+pytestmark = pytest.mark.render
+
+
+@pytest.mark.parametrize("target", distinct_dockerfiles(), ids=lambda t: t.id)
+def test_example_is_what_the_templates_render(target):
+    differences = drift(target)
+    assert not differences, f"examples/{target.id} has drifted from the templates (run scripts/examples): {differences}"
+
+
+def test_every_example_is_a_target():
+    assert not stale(), f"examples/ holds folders no combination renders (run scripts/examples): {stale()}"
