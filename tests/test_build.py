@@ -183,6 +183,21 @@ def test_runs_as_an_arbitrary_uid(image, target):
         assert container.get("/healthz")[0] == 200, target.id
 
 
+# What a service finds in its runtime, whichever runtime (scratch keeps only the CA bundle): HTTPS
+# clients need the CA bundle, and time zones need tzdata.
+RUNTIME_FILES = {
+    "distroless": ["/etc/ssl/certs/ca-certificates.crt", "/usr/share/zoneinfo/UTC", "/etc/passwd"],
+    "slim": ["/etc/ssl/certs/ca-certificates.crt", "/usr/share/zoneinfo/UTC", "/etc/passwd"],
+    "scratch": ["/etc/ssl/certs/ca-certificates.crt", "/etc/passwd", "/tmp"],
+}
+
+
+def test_runtime_has_ca_certificates_and_tzdata(image, target):
+    present = d.image_files(image)
+    missing = [path for path in RUNTIME_FILES[target["runtime"]] if path not in present]
+    assert not missing, f"{target.id}: the runtime lacks {missing}"
+
+
 def test_image_size_within_budget(image, target, record_property):
     size_mb = d.image_size(image) / 1e6
     budget = target.profile.size_budget_mb[target["runtime"]]
