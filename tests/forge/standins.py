@@ -58,8 +58,10 @@ def uv_binaries(version: str, context: Path) -> None:
 def image(profile: Profile, repository: str) -> str:
     """The one image reference of a profile that starts with `repository`."""
     refs = {ref for images in profile.images.values() for ref in images.values()} | set(profile.tool_images.values())
-    (ref,) = [ref for ref in refs if ref.startswith(repository)] or [f"<no {repository} image in {profile.language}>"]
-    return ref
+    found = sorted(ref for ref in refs if ref.startswith(repository))
+    if len(found) != 1:
+        raise SystemExit(f"forge: profiles/{profile.language}.yml should name one {repository} image, not {found}")
+    return found[0]
 
 
 # Each recipe a profile may name (its `forge` field), with the stand-ins it makes for that profile.
@@ -72,6 +74,9 @@ def golang(profile: Profile) -> list[StandIn]:
 
 def python_slim(profile: Profile) -> list[StandIn]:
     ref = image(profile, "python:")
+    unknown = sorted(set(profile.versions["python"].values()) - set(CPYTHON_SHA256))
+    if unknown:
+        raise SystemExit(f"forge: no sha256 for CPython {unknown}: add python.org's to CPYTHON_SHA256")
     return [StandIn(tags=(resolve(ref, PYTHON_VERSION=minor), resolve(ref, PYTHON_VERSION=release)),
                     recipe="python-slim", build_args={"PYTHON_VERSION": release, "PYTHON_SHA256": CPYTHON_SHA256[release]})
             for minor, release in profile.versions["python"].items()]
