@@ -128,6 +128,9 @@ def profile(language: str) -> Profile:
     return check(language, yaml.safe_load(path.read_text()))
 
 
+CELL = 48  # the widest a cell of the table gets
+
+
 def table() -> str:
     """The profiles side by side: a row per field (nested fields joined with dots), what every language
     shares (uid, Debian release) included."""
@@ -139,7 +142,8 @@ def table() -> str:
             yield prefix, ", ".join(value)
         else:
             lines = str(value).strip().splitlines() or ["{}"]
-            yield prefix, lines[0] + (f" (+{len(lines) - 1} lines)" if len(lines) > 1 else "")
+            cell = lines[0] + (f" (+{len(lines) - 1} lines)" if len(lines) > 1 else "")
+            yield prefix, cell if len(cell) <= CELL else cell[:CELL - 1] + "…"
 
     release = common()["debian"]
     columns = {}
