@@ -141,7 +141,7 @@ def table() -> str:
         elif isinstance(value, list):
             yield prefix, ", ".join(value)
         else:
-            lines = str(value).strip().splitlines() or ["{}"]
+            lines = debian(str(value)).strip().splitlines() or ["{}"]
             cell = lines[0] + (f" (+{len(lines) - 1} lines)" if len(lines) > 1 else "")
             yield prefix, cell if len(cell) <= CELL else cell[:CELL - 1] + "…"
 
@@ -152,7 +152,7 @@ def table() -> str:
         cells = {"debian": f"{release['codename']} ({release['version']})"}
         cells |= {f"uid.{runtime}": str(chosen.uid(runtime)) for runtime in chosen.runtimes}
         for field in FIELDS:
-            cells |= {key: debian(cell) for key, cell in flat(chosen.data[field], field)}
+            cells |= dict(flat(chosen.data[field], field))
         columns[chosen.name] = cells
     order = ["debian", *(f"uid.{r}" for r in RUNTIMES)]
     rows = [row for row in order if any(row in c for c in columns.values())]
