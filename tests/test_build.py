@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import http.server
 import re
 import shutil
+import socket
 import subprocess
+import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,12 +18,15 @@ import pytest
 
 from tests.harness import docker as d
 from tests.harness.dockerfile import Dockerfile
+from tests.harness.matrix import questions
 from tests.harness.profiles import common
 from tests.harness.render import render
 from tests.harness.targets import Target, distinct_dockerfiles
 
 pytestmark = pytest.mark.build
 
+# The path the HEALTHCHECK asks, unless the answers say otherwise.
+HEALTH_PATH = questions()["health_path"]["default"]
 # The machine's trust store; on a TLS-intercepting network it holds the corporate CA.
 CORPORATE_CA = d.CA_BUNDLE
 DEBIAN_SLIM = f"debian:{common()['debian']['codename']}-slim"
@@ -149,10 +156,10 @@ def test_turns_healthy_within_30s(container, target, record_property):
     record_property("healthy after (s)", round(seconds, 1))
 
 
-def test_healthz_answers_200(container, target):
+def test_health_path_answers_200(container, target):
     container.wait_healthy()
-    status, body = container.get("/healthz")
-    assert status == 200, f"{target.id}: /healthz answered {status}: {body}"
+    status, body = container.get(HEALTH_PATH)
+    assert status == 200, f"{target.id}: {HEALTH_PATH} answered {status}: {body}"
 
 
 def test_runs_as_the_promised_uid(container, target):
@@ -303,3 +310,66 @@ def test_description_label_keeps_every_character(first, tmp_path):
         d.docker("rmi", tag, check=False)
     description = labels["org.opencontainers.image.description"]
     assert description.startswith(AWKWARD_NAME + ","), f"{first.id}: the label reads {description!r}"
+
+
+class HealthServer(http.server.BaseHTTPRequestHandler):
+    """Answers each path with the status it names (/204 -> 204), as a service on the host's loopback."""
+
+    def do_GET(self) -> None:
+        self.send_response(int(self.path.strip("/")))
+        self.end_headers()
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@contextmanager
+def health_server() -> Iterator[int]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), HealthServer)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield server.server_port
+    finally:
+        server.shutdown()
+
+
+def test_healthcheck_takes_any_2xx_and_nothing_else(image, target):
+    """The image's own HEALTHCHECK command, run in the image on the host's network against a server that
+    answers what it is asked: 200 and 204 are healthy; 404, 500 and a closed port are not."""
+    command = d.inspect(image)["Config"]["Healthcheck"]["Test"]
+    assert command[0] == "CMD", f"{target.id}: HEALTHCHECK {command} is not exec form"
+    probe, path = command[1:-1], command[-1]
+    assert path == HEALTH_PATH, f"{target.id}: the HEALTHCHECK asks {path}"
+    outcomes = {}
+    with health_server() as port:
+        for status in ("200", "204", "404", "500"):
+            outcomes[status] = run_probe(image, probe, f"/{status}", port)
+        outcomes["closed port"] = run_probe(image, probe, "/200", free_port())
+    healthy = {case for case, code in outcomes.items() if code == 0}
+    assert healthy == {"200", "204"}, f"{target.id}: exit codes {outcomes}"
+
+
+def run_probe(image: str, probe: list[str], path: str, port: int) -> int:
+    return d.docker("run", "--rm", "--network=host", f"--env=PORT={port}", f"--entrypoint={probe[0]}", image,
+                    *probe[1:], path, check=False).returncode
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.parametrize("first", as_params(FIRST_OF_EACH_LANGUAGE))
+def test_health_path_is_an_answer(first, tmp_path):
+    """Another health path, or none, is an answer: the image probes /ready, or has no HEALTHCHECK."""
+    ready = render(tmp_path / "ready", {**first.combination.data, "health_path": "/ready"})
+    none = render(tmp_path / "none", {**first.combination.data, "health_path": ""})
+    try:
+        with d.Container(d.build(ready, f"{first.tag}-ready").tag, first.port) as container:
+            container.wait_healthy()
+            assert container.get("/ready")[0] == 200, first.id
+        d.build(none, f"{first.tag}-none")
+        assert not d.inspect(f"{first.tag}-none")["Config"].get("Healthcheck"), f"{first.id}: a HEALTHCHECK is left"
+    finally:
+        d.docker("rmi", f"{first.tag}-ready", f"{first.tag}-none", check=False)

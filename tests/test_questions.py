@@ -32,6 +32,7 @@ PORT = "Type a port from 1024 to 65535, e.g. 8080"
 NAME = "Type a name with a letter or digit, e.g. Billing API"
 SLUG_CHARS = "Type a-z, 0-9 and single dashes, e.g. "
 SLUG_LENGTH = "Type at most 63 characters, e.g. "
+HEALTH_PATH = "Type a /path: letters, digits, ._~-, e.g. /healthz"
 LONG_SLUG = "-".join(["abcdefghij"] * 7)  # 76 characters, words of 10
 
 # (question, answer, the message the user sees): the copier.yml blocks of this issue.
@@ -65,6 +66,9 @@ BAD_ANSWERS = [
     ("base_image_mirror", "https://mirror.example.com/", "Drop the scheme, e.g. mirror.example.com"),
     ("base_image_mirror", "mirror.example.com/hub/", "Drop the trailing /, e.g. mirror.example.com/hub"),
     ("base_image_mirror", "mirror example", "Type host[:port][/path], e.g. mirror.example.com/dockerhub"),
+    ("health_path", "healthz", HEALTH_PATH),
+    ("health_path", "/health check", HEALTH_PATH),
+    ("health_path", '/a"b', HEALTH_PATH),
 ]
 # Questions with choices: copier's own message names the choices.
 BAD_ANSWERS_ELSEWHERE = [
@@ -78,6 +82,8 @@ GOOD_ANSWERS = [
     ("port", 1024),
     ("port", 65535),
     ("port", "9000"),
+    ("health_path", ""),
+    ("health_path", "/actuator/health"),
     ("project_slug", "a" * 63),
     ("project_slug", "api2"),
     ("project_name", "東京 API"),

@@ -14,7 +14,7 @@ import yaml
 
 from tests.harness.dockerfile import Dockerfile
 from tests.harness.matrix import _asked, _defaults, combinations, questions
-from tests.harness.profiles import common
+from tests.harness.profiles import common, languages
 from tests.harness.render import render, rendered
 
 pytestmark = pytest.mark.render
@@ -156,6 +156,13 @@ def test_runtime_runs_as_the_promised_numeric_user(combination):
 def test_runtime_commands_are_exec_form(combination, instruction):
     value = Dockerfile.of(rendered(combination)).final_stage_instruction(instruction)
     assert value and value.rstrip().endswith("]") and "[" in value, f"{combination.id}: {instruction} {value}"
+
+
+@pytest.mark.parametrize("language", languages())
+def test_an_empty_health_path_drops_the_healthcheck(language, tmp_path):
+    project = render(tmp_path / "project", {"language": language, "health_path": ""})
+    assert Dockerfile.of(project).final_stage_instruction("HEALTHCHECK") is None, language
+    run("hadolint", "--failure-threshold", HADOLINT_THRESHOLD, "Dockerfile", cwd=project)
 
 
 @pytest.mark.parametrize("combination", ALL)

@@ -1,14 +1,12 @@
-// Command my-service is the sample service of this project: replace the handlers with yours and
-// keep what the image relies on: $PORT, GET /healthz, the --healthcheck probe and the SIGTERM shutdown.
+// Command my-service is the sample service of this project: replace the handlers with yours and keep
+// what the image relies on: listen on $PORT, answer GET /healthz with a 2xx, stop on SIGTERM.
 package main
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -23,20 +21,8 @@ const (
 )
 
 func main() {
-	healthcheck := flag.Bool("healthcheck", false, "probe /healthz on $PORT and exit 0 if it answers 200 (the image's HEALTHCHECK)")
-	flag.Parse()
-
-	port := listenPort()
-	if *healthcheck {
-		if err := probe("http://" + net.JoinHostPort("127.0.0.1", port) + "/healthz"); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-		return
-	}
-
 	logger := slog.New(slog.NewJSONHandler(os.Stdout, nil))
-	if err := serve(port, logger); err != nil {
+	if err := serve(listenPort(), logger); err != nil {
 		logger.Error("server failed", "error", err)
 		os.Exit(1)
 	}
@@ -90,18 +76,4 @@ func serve(port string, logger *slog.Logger) error {
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
 	return server.Shutdown(shutdownCtx)
-}
-
-// probe is the container's health check: the image has no shell and no curl, so the binary asks itself.
-func probe(url string) error {
-	client := http.Client{Timeout: 2 * time.Second}
-	resp, err := client.Get(url)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s answered %s", url, resp.Status)
-	}
-	return nil
 }

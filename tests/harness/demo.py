@@ -1,10 +1,11 @@
-"""scripts/demo <language> [-d key=value ...]: render, build, run, probe /healthz, report, stop."""
+"""scripts/demo <language> [-d key=value ...]: render, build, run, probe the health path, report, stop."""
 
 from __future__ import annotations
 
 import argparse
 import shutil
 import sys
+import time
 
 import yaml
 
@@ -58,11 +59,16 @@ def main(argv: list[str]) -> int:
 
     d.docker("rm", "--force", name, check=False)
     container = d.Container(tag, int(answers["port"]), f"--name={name}")
-    print(f"==> docker run {name}; waiting for its HEALTHCHECK")
+    path = answers["health_path"]
+    print(f"==> docker run {name}; waiting for its HEALTHCHECK" if path else f"==> docker run {name}")
     try:
-        print(f"    healthy after {container.wait_healthy():.1f} s")
-        status, body = container.get("/healthz")
-        print(f"==> GET {container.url('/healthz')} -> {status} {body.strip()}")
+        if path:
+            print(f"    healthy after {container.wait_healthy():.1f} s")
+        else:
+            time.sleep(2)  # no HEALTHCHECK to wait for: give the service a moment to listen
+        path = path or "/"
+        status, body = container.get(path)
+        print(f"==> GET {container.url(path)} -> {status} {body.strip()}")
         print(f"    image size: {d.image_size(tag) / 1e6:.1f} MB")
         print(f"    runs as uid: {container.process_uid()}")
         print(f"==> stopped in {container.stop():.2f} s (exit code {container.state['ExitCode']}); "

@@ -27,6 +27,7 @@ FIELDS = {
     "versions": "the version choices and pins: each answer's versions, and the tools' versions",
     "images": "per runtime (distroless, scratch, slim): the `builder` and `runtime` image",
     "tool_images": "per package manager: the images its tools are copied from ({} when none)",
+    "health_probe": "the HEALTHCHECK command in exec form, `{path}` standing for the health path",
     "size_budget_mb": "per runtime: the sample app's image budget in MB",
     "test_summary": "a regex on the build log that matches when the test runner ran and passed",
     "dependency_step": "per package manager: text of the RUN step that installs the dependencies",

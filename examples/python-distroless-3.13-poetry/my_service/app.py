@@ -1,5 +1,5 @@
-"""The sample service: replace the routes with yours and keep GET /healthz, which the image's HEALTHCHECK
-probes. Importing this module only declares routes, so the server starts fast; logging is set up by
+"""The sample service: replace the routes with yours and keep GET /healthz, which the image's
+HEALTHCHECK asks for a 2xx. Importing this module only declares routes, so the server starts fast; logging is set up by
 __main__, which sends every logger (this package's too) to stdout, where the container runtime collects it.
 """
 
