@@ -56,6 +56,9 @@ def as_params(targets: list[Target]) -> list:
 TARGETS = distinct_dockerfiles()
 # One target per language, for promises that hold whatever the other answers are.
 FIRST_OF_EACH_LANGUAGE = [t for i, t in enumerate(TARGETS) if all(t["language"] != u["language"] for u in TARGETS[:i])]
+# One target per language and runtime, for promises of the runtime stage (the probe, the base image).
+FIRST_OF_EACH_RUNTIME = [t for i, t in enumerate(TARGETS)
+                         if all((t["language"], t["runtime"]) != (u["language"], u["runtime"]) for u in TARGETS[:i])]
 # The targets whose builds differ in how they download (the runtime only changes what they copy).
 DOWNLOADING = [t for t in TARGETS if t["runtime"] == "distroless"]
 # The stage every template installs its dependencies in: the CA tests build it alone.
@@ -199,6 +202,7 @@ RUNTIME_FILES = {
 }
 
 
+@pytest.mark.parametrize("target", as_params(FIRST_OF_EACH_RUNTIME), indirect=True)
 def test_runtime_has_ca_certificates_and_tzdata(image, target):
     present = d.image_files(image)
     missing = [path for path in RUNTIME_FILES[target["runtime"]] if path not in present]
@@ -333,6 +337,8 @@ def health_server() -> Iterator[int]:
         server.shutdown()
 
 
+# The probe and the runtime it runs in are the same for every target of a language and runtime.
+@pytest.mark.parametrize("target", as_params(FIRST_OF_EACH_RUNTIME), indirect=True)
 def test_healthcheck_takes_any_2xx_and_nothing_else(image, target):
     """The image's own HEALTHCHECK command, run in the image on the host's network against a server that
     answers what it is asked: 200 and 204 are healthy; 404, 500 and a closed port are not."""
