@@ -18,7 +18,7 @@ import pytest
 
 from tests.harness import docker as d
 from tests.harness.dockerfile import Dockerfile
-from tests.harness.matrix import questions
+from tests.harness.matrix import _asked, _defaults, questions
 from tests.harness.profiles import common
 from tests.harness.render import render
 from tests.harness.targets import Target, distinct_dockerfiles
@@ -59,6 +59,9 @@ FIRST_OF_EACH_LANGUAGE = [t for i, t in enumerate(TARGETS) if all(t["language"] 
 # One target per language and runtime, for promises of the runtime stage (the probe, the base image).
 FIRST_OF_EACH_RUNTIME = [t for i, t in enumerate(TARGETS)
                          if all((t["language"], t["runtime"]) != (u["language"], u["runtime"]) for u in TARGETS[:i])]
+# One target per Dockerfile structure, for promises of the Dockerfile's own steps, which do not depend on
+# the versions it builds on (a first build runs every step, a change rebuilds from cache, the mirror).
+FIRST_OF_EACH_STRUCTURE = [t for i, t in enumerate(TARGETS) if all(t.structure != u.structure for u in TARGETS[:i])]
 # The targets whose builds differ in how they download (the runtime only changes what they copy).
 DOWNLOADING = [t for t in TARGETS if t["runtime"] == "distroless"]
 # The stage every template installs its dependencies in: the CA tests build it alone.
@@ -216,6 +219,7 @@ def test_image_size_within_budget(image, target, record_property):
     assert size_mb <= budget, f"{target.id}: {size_mb:.1f} MB is over the {budget} MB budget"
 
 
+@pytest.mark.parametrize("target", as_params(FIRST_OF_EACH_STRUCTURE), indirect=True)
 def test_first_build_runs_every_step(first_build, target, record_property):
     # What the cold figure measures must be a real first build: no step that does work may come from
     # the cache (FROM a local base image and WORKDIR always show as CACHED).
@@ -224,6 +228,7 @@ def test_first_build_runs_every_step(first_build, target, record_property):
     assert not cached, f"{target.id}: a first build took steps from the cache: {cached}"
 
 
+@pytest.mark.parametrize("target", as_params(FIRST_OF_EACH_STRUCTURE), indirect=True)
 def test_source_change_rebuilds_from_cache(first_build, target, record_property):
     one_line_change(target, first_build.project)
     with d.cache_exclusive():
@@ -232,6 +237,7 @@ def test_source_change_rebuilds_from_cache(first_build, target, record_property)
     assert warm.cached(target.dependency_step), f"{target.id}: the dependency layer was rebuilt:\n{warm.log[-3000:]}"
 
 
+@pytest.mark.parametrize("target", as_params(FIRST_OF_EACH_STRUCTURE), indirect=True)
 def test_corporate_ca_never_lands_in_the_image(first_build, target, tmp_path):
     """The CA bundle goes in as a BuildKit secret: no line of it may reach a layer, the config or the history."""
     found = d.find_in_image(first_build.build.tag, first_build.ca_marker, tmp_path)
@@ -282,6 +288,7 @@ def test_downloads_trust_the_corporate_ca_secret(downloading, project_copy):
     assert "certificate" in without.stderr.lower(), f"{target.id}: failed without the CA, not for TLS:\n{without.stderr[-2000:]}"
 
 
+@pytest.mark.parametrize("target", as_params(FIRST_OF_EACH_STRUCTURE), indirect=True)
 def test_builds_through_a_base_image_mirror(target, tmp_path):
     """Every image, the syntax frontend included, comes through the mirror when one is set."""
     mirror = f"mirror.invalid/{target.id}"  # its own aliases: the other worker removes its own
@@ -379,3 +386,28 @@ def test_health_path_is_an_answer(first, tmp_path):
         assert not d.inspect(f"{first.tag}-none")["Config"].get("Healthcheck"), f"{first.id}: a HEALTHCHECK is left"
     finally:
         d.docker("rmi", f"{first.tag}-ready", f"{first.tag}-none", check=False)
+
+
+# Targets whose language asks whether to install the project (Python): one per package manager, each
+# installing it its own way.
+INSTALLABLE = [t for t in DOWNLOADING if _asked(questions()["install_project"], _defaults(t.combination.data))]
+
+
+@pytest.mark.parametrize("first", as_params(INSTALLABLE))
+def test_an_installed_project_runs_its_console_script(first, tmp_path):
+    """install_project: the sample in the src/ layout, built and installed into the venv, passes its tests
+    there and runs as its console script, with no source of its own in /app."""
+    answers = {**first.combination.data, "install_project": True}
+    script = _defaults(answers)["entry_point"]  # the project's console script, by default
+    project = render(tmp_path / "installed", answers)
+    tag = f"{first.tag}-installed"
+    try:
+        d.build(project, f"{tag}-test", target="test")
+        with d.Container(d.build(project, tag).tag, first.port) as container:
+            container.wait_healthy()
+            assert container.get(HEALTH_PATH)[0] == 200, first.id
+            processes = d.docker("top", container.id, "-o", "pid,args").stdout.splitlines()[1:]
+        assert any(line.endswith(f"/venv/bin/{script}") for line in processes), f"{first.id}: runs {processes}"
+        assert not [path for path in d.image_files(tag) if path.startswith("/app/")], f"{first.id}: /app holds files"
+    finally:
+        d.docker("rmi", tag, f"{tag}-test", check=False)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness.matrix import combinations
+from tests.harness.matrix import combinations, layouts
 from tests.harness.render import rendered
 
 pytestmark = pytest.mark.render
@@ -107,7 +107,7 @@ def findings(tool: Tool, project: Path, work: Path) -> str:
     return output if tool.output_is_finding else ""
 
 
-CHECKS = [pytest.param(c, tool, id=f"{c.id}-{tool}") for c in combinations() for tool in tools(c["language"])]
+CHECKS = [pytest.param(c, tool, id=f"{c.id}-{tool}") for c in combinations() + layouts() for tool in tools(c["language"])]
 
 
 @pytest.mark.parametrize(("combination", "tool"), CHECKS)

@@ -33,6 +33,7 @@ NAME = "Type a name with a letter or digit, e.g. Billing API"
 SLUG_CHARS = "Type a-z, 0-9 and single dashes, e.g. "
 SLUG_LENGTH = "Type at most 63 characters, e.g. "
 HEALTH_PATH = "Type a /path: letters, digits, ._~-, e.g. /healthz"
+EXTRA_FILES = "Type paths from the project root, e.g. static/ openapi.yaml"
 LONG_SLUG = "-".join(["abcdefghij"] * 7)  # 76 characters, words of 10
 
 # (question, answer, the message the user sees): the copier.yml blocks of this issue.
@@ -69,7 +70,22 @@ BAD_ANSWERS = [
     ("health_path", "healthz", HEALTH_PATH),
     ("health_path", "/health check", HEALTH_PATH),
     ("health_path", '/a"b', HEALTH_PATH),
+    ("health_port", "80", "Type a port from 1024 to 65535, e.g. 9090"),
+    ("health_port", "8080", "Leave it empty: that is $PORT"),
+    ("go_main_package", "cmd/api", "Type ./ and a folder, e.g. ./cmd/my-service"),
+    ("go_main_package", "./cmd/../api", "Type ./ and a folder, e.g. ./cmd/my-service"),
+    ("go_main_package", "./cmd/api/", "Type ./ and a folder, e.g. ./cmd/my-service"),
+    ("extra_files", "static/ ../secrets", EXTRA_FILES),
+    ("extra_files", ".env", EXTRA_FILES),
+    ("extra_files", "/etc/ssl", EXTRA_FILES),
+    ("package_name", "my-service", "Type a Python name: a-z, 0-9, _, e.g. my_service"),
+    ("package_name", "9lives", "Type a Python name: a-z, 0-9, _, e.g. _9lives"),
+    ("entry_point", 'python -c "import app"', "Type words with no quotes or $, e.g. python -m my_service"),
+    ("entry_point", "gunicorn $APP", "Type words with no quotes or $, e.g. python -m my_service"),
+    ("entry_point", "/usr/bin/python -m app", "Drop the path, e.g. python -m app"),
 ]
+# The answers a question needs before it is asked (Python's questions need language=python).
+ASKED_AFTER = {"package_name": {"language": "python"}, "entry_point": {"language": "python"}}
 # Questions with choices: copier's own message names the choices.
 BAD_ANSWERS_ELSEWHERE = [
     ("runtime", "alpine", "not in"),
@@ -88,6 +104,13 @@ GOOD_ANSWERS = [
     ("project_slug", "api2"),
     ("project_name", "東京 API"),
     ("project_name", "42"),
+    ("health_port", "9090"),
+    ("go_main_package", "./cmd/my-service"),
+    ("go_main_package", "./internal/app_v2"),
+    ("extra_files", "static/ templates/*.html migrations openapi.yaml"),
+    ("package_name", "_private2"),
+    ("entry_point", "gunicorn -b 0.0.0.0:8080 app.main:app"),
+    ("entry_point", "uvicorn app.main:app --host=0.0.0.0 --port=8080"),
 ]
 
 
@@ -132,7 +155,7 @@ def prompt_for(question: str, answers: dict, monkeypatch, dest: Path) -> dict:
 @pytest.mark.parametrize(("question", "answer", "message"), BAD_ANSWERS, ids=lambda v: str(v)[:24])
 def test_bad_answer_is_rejected_with_a_hint(question, answer, message, tmp_path):
     with pytest.raises(ValueError) as rejected:
-        render(tmp_path / "project", {question: answer})
+        render(tmp_path / "project", {**ASKED_AFTER.get(question, {}), question: answer})
     assert str(rejected.value) == prefix(question) + message
     assert len(message) <= COLUMNS, f"{len(message)} columns: {message}"
     hint = message.split(", e.g.")[0]
@@ -142,7 +165,7 @@ def test_bad_answer_is_rejected_with_a_hint(question, answer, message, tmp_path)
 
 @pytest.mark.parametrize(("question", "answer", "message"), BAD_ANSWERS, ids=lambda v: str(v)[:24])
 def test_the_prompt_shows_the_same_message(question, answer, message, tmp_path, monkeypatch):
-    spec = prompt_for(question, {}, monkeypatch, tmp_path / "project")
+    spec = prompt_for(question, ASKED_AFTER.get(question, {}), monkeypatch, tmp_path / "project")
     assert spec["validate"](str(answer)) == prefix(question) + message
 
 
@@ -156,7 +179,8 @@ def test_bad_answer_elsewhere_is_rejected_with_a_hint(question, answer, hint, tm
 
 @pytest.mark.parametrize(("question", "answer"), GOOD_ANSWERS, ids=lambda v: str(v)[:24])
 def test_good_answer_is_accepted(question, answer, tmp_path):
-    data = {question: answer, **({"project_slug": "tokyo-api"} if question == "project_name" else {})}
+    data = {**ASKED_AFTER.get(question, {}), question: answer,
+            **({"project_slug": "tokyo-api"} if question == "project_name" else {})}
     render(tmp_path / "project", data)
 
 
@@ -287,3 +311,22 @@ def test_scratch_is_offered_where_the_profile_has_a_scratch_image(language, tmp_
 def test_every_question_has_help_and_a_default():
     missing = [name for name, spec in questions().items() if not spec.get("help") or "default" not in spec]
     assert not missing
+
+
+# (language, runtime, version) for each version a runtime does not ship (the profile's runtime_versions).
+NOT_SHIPPED = [(language, runtime, version) for language in LANGUAGES
+               for runtime, offered in profile(language).runtime_versions.items()
+               for version in profile(language).versions[language] if version not in offered]
+
+
+@pytest.mark.parametrize(("language", "runtime", "version"), NOT_SHIPPED)
+def test_a_version_the_runtime_does_not_ship_is_refused(language, runtime, version, tmp_path, monkeypatch):
+    question = f"{language}_version"
+    offered = profile(language).runtime_versions[runtime]
+    with pytest.raises(ValueError) as rejected:
+        render(tmp_path / "project", {"language": language, "runtime": runtime, question: version})
+    message = f"Invalid choice for '{question}': Pick {' or '.join(offered)}: {runtime} ships {', '.join(offered)} alone"
+    assert str(rejected.value) == message and len(message) <= COLUMNS, str(rejected.value)
+    spec = prompt_for(question, {"language": language, "runtime": runtime}, monkeypatch, tmp_path / "prompt")
+    assert next(c for c in spec["choices"] if c.value == version).disabled == message.split(": ", 1)[1]
+    assert spec["default"].value in offered, "the default is a version the runtime ships"

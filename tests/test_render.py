@@ -13,15 +13,16 @@ import pytest
 import yaml
 
 from tests.harness.dockerfile import Dockerfile
-from tests.harness.matrix import _asked, _defaults, combinations, questions
+from tests.harness.matrix import _asked, _defaults, combinations, layouts, questions
 from tests.harness.profiles import common, languages
 from tests.harness.render import render, rendered
 
 pytestmark = pytest.mark.render
 
-ALL = combinations()
-GITHUB = [c for c in ALL if c["ci"] == "github"]
-GITLAB = [c for c in ALL if c["ci"] == "gitlab"]
+# Every combination of the choices, and the layout answers beyond them.
+ALL = combinations() + layouts()
+GITHUB = [c for c in combinations() if c["ci"] == "github"]
+GITLAB = [c for c in combinations() if c["ci"] == "gitlab"]
 # As strict as the CI the projects ship (hadolint's lowest level): every finding fails.
 HADOLINT_THRESHOLD = "style"
 
@@ -174,7 +175,7 @@ def test_dockerignore_is_an_allowlist(combination):
     assert all(line.startswith(("!", "**/")) for line in lines[1:]), f"{combination.id}: {lines}"
 
 
-@pytest.mark.parametrize("combination", ALL)
+@pytest.mark.parametrize("combination", combinations())
 def test_only_the_chosen_ci_is_rendered(combination):
     project = rendered(combination)
     present = {"github": (project / ".github").exists(), "gitlab": (project / ".gitlab-ci.yml").exists()}

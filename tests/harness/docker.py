@@ -117,11 +117,12 @@ def image_size(tag: str) -> int:
 
 
 class Container:
-    """A detached container with its port published on loopback only."""
+    """A detached container with its port (and a management port, when it has one) published on loopback only."""
 
-    def __init__(self, image: str, port: int, *run_options: str):
+    def __init__(self, image: str, port: int, *run_options: str, management_port: int | None = None):
         self.port = port
-        self.id = docker("run", "--detach", f"--publish=127.0.0.1::{port}", *run_options, image).stdout.strip()
+        published = [f"--publish=127.0.0.1::{p}" for p in (port, management_port) if p]
+        self.id = docker("run", "--detach", *published, *run_options, image).stdout.strip()
 
     def __enter__(self) -> "Container":
         return self
@@ -149,13 +150,14 @@ class Container:
             time.sleep(0.25)
         raise DockerError(f"not healthy within {timeout:.0f} s: {self.state.get('Health')}\n{self.logs()}")
 
-    def url(self, path: str) -> str:
-        host_port = docker("port", self.id, f"{self.port}/tcp").stdout.split()[0].rsplit(":", 1)[1]
+    def url(self, path: str, port: int | None = None) -> str:
+        host_port = docker("port", self.id, f"{port or self.port}/tcp").stdout.split()[0].rsplit(":", 1)[1]
         return f"http://127.0.0.1:{host_port}{path}"
 
-    def get(self, path: str) -> tuple[int, str]:
+    def get(self, path: str, port: int | None = None) -> tuple[int, str]:
+        """GET path on the container's port (or on `port`, when published): the status and the body."""
         try:
-            with urllib.request.urlopen(self.url(path), timeout=5) as response:
+            with urllib.request.urlopen(self.url(path, port), timeout=5) as response:
                 return response.status, response.read().decode()
         except urllib.error.HTTPError as error:
             return error.code, error.read().decode()

@@ -75,6 +75,8 @@ def _defaults(answers: dict) -> dict:
 @dataclass(frozen=True)
 class Combination:
     answers: tuple[tuple[str, object], ...]
+    # Answer sets beyond the choices carry a name: their free-text answers would make poor ids and paths.
+    name: str | None = None
 
     @property
     def data(self) -> dict:
@@ -82,10 +84,11 @@ class Combination:
 
     @property
     def id(self) -> str:
-        return "-".join(str(value) for _, value in self.answers)
+        return self.name or "-".join(str(value) for _, value in self.answers)
 
     def __getitem__(self, name: str):
-        return self.data[name]
+        """The answer given, or else the question's default for these answers."""
+        return self.data[name] if name in self.data else _defaults(self.data)[name]
 
 
 @cache
@@ -105,3 +108,24 @@ def combinations() -> tuple[Combination, ...]:
                     grown.append({**answers, name: value})
         partial = grown
     return tuple(Combination(tuple(answers.items())) for answers in partial)
+
+
+# Answers the matrix cannot enumerate (free text, yes or no) that shape a project's layout: each set
+# renders and lints like a combination. tests/test_services.py builds real services in such layouts,
+# tests/test_build.py an installed project per package manager.
+LAYOUT_ANSWERS = {
+    "go-cmd-layout-embed-management-port": {"language": "go", "go_main_package": "./cmd/api",
+                                            "extra_files": "static/ openapi.yaml", "health_port": "9090"},
+    "python-installed-uv": {"language": "python", "install_project": True, "package_manager": "uv"},
+    "python-installed-pip": {"language": "python", "install_project": True, "package_manager": "pip"},
+    "python-installed-poetry-slim": {"language": "python", "install_project": True, "package_manager": "poetry",
+                                     "runtime": "slim"},
+    "python-flat-uvicorn-extra-files": {"language": "python", "package_name": "api",
+                                        "entry_point": "uvicorn api.app:app --host=0.0.0.0 --port=8080",
+                                        "extra_files": "templates/ migrations/"},
+}
+
+
+@cache
+def layouts() -> tuple[Combination, ...]:
+    return tuple(Combination(tuple(answers.items()), name) for name, answers in LAYOUT_ANSWERS.items())

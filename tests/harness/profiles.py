@@ -27,9 +27,15 @@ FIELDS = {
     "versions": "the version choices and pins: each answer's versions, and the tools' versions",
     "images": "per runtime (distroless, scratch, slim): the `builder` and `runtime` image",
     "tool_images": "per package manager: the images its tools are copied from ({} when none)",
-    "health_probe": "the HEALTHCHECK command in exec form, `{path}` standing for the health path",
+    "health_probe": "the HEALTHCHECK command in exec form, `{path}` standing for the health path; it asks "
+                    "$PORT, or the port given after the path",
+    "runtime_versions": "per runtime that ships an interpreter of its own: the only versions it offers ({} "
+                        "when every runtime offers every version)",
+    "init": "true when the service runs under tini as PID 1, because the language's processes ignore SIGTERM "
+            "there unless the app handles it",
     "size_budget_mb": "per runtime: the sample app's image budget in MB",
     "test_summary": "a regex on the build log that matches when the test runner ran and passed",
+    "manifests": "per package manager: the files its dependency step reads (manifests, lockfiles)",
     "dependency_step": "per package manager: text of the RUN step that installs the dependencies",
     "source_file": "the sample's main source file (a glob), which a one-line change touches",
     "line_comment": "how a line comment starts in that file",
@@ -84,7 +90,7 @@ class Profile:
         return steps[package_manager] if package_manager else next(iter(steps.values()))
 
     def source(self, project: Path) -> Path:
-        matches = sorted(glob.glob(self.source_file, root_dir=project))
+        matches = sorted(glob.glob(self.source_file, root_dir=project, recursive=True))
         if len(matches) != 1:
             raise ProfileError(f"{self.language}: source_file {self.source_file!r} matches {matches} in {project}")
         return project / matches[0]

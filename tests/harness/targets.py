@@ -3,6 +3,7 @@ the answers its combinations share. The build tier builds each once; examples/ h
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -44,6 +45,13 @@ class Target:
     def dependency_step(self) -> str:
         """Text of the RUN step that installs the dependencies, which a source change must not rerun."""
         return self.profile.dependency_step_for(self.combination.data.get("package_manager"))
+
+    @property
+    def structure(self) -> str:
+        """The Dockerfile with its version ARGs' defaults left out: targets that differ only in the
+        versions they build on (go 1.26 and 1.27) share it, and so share every promise of the
+        Dockerfile's own steps (what a first build runs, what a change rebuilds, where secrets go)."""
+        return re.sub(r"(?m)^(ARG \w+_VERSION)=\S+$", r"\1", (self.project / "Dockerfile").read_text())
 
     def __getitem__(self, name: str):
         return self.combination[name]

@@ -1,5 +1,5 @@
-// healthprobe is the image's HEALTHCHECK: it asks the service on 127.0.0.1:$PORT for the path given
-// as its argument, and exits 0 on any 2xx answer and 1 otherwise. It speaks just enough HTTP/1.0 to
+// healthprobe is the image's HEALTHCHECK: it asks the service on 127.0.0.1:$PORT (or on the port given
+// after the path) for the path given as its argument, and exits 0 on any 2xx answer and 1 otherwise. It speaks just enough HTTP/1.0 to
 // do that with the net package alone, so it stays small and needs no shell and no curl in the image.
 package main
 
@@ -13,11 +13,15 @@ import (
 )
 
 func main() {
-	if len(os.Args) != 2 || !strings.HasPrefix(os.Args[1], "/") {
-		os.Stderr.WriteString("usage: healthprobe /path\n")
+	if len(os.Args) < 2 || len(os.Args) > 3 || !strings.HasPrefix(os.Args[1], "/") {
+		os.Stderr.WriteString("usage: healthprobe /path [port]\n")
 		os.Exit(2)
 	}
-	if err := probe(net.JoinHostPort("127.0.0.1", os.Getenv("PORT")), os.Args[1]); err != nil {
+	port := os.Getenv("PORT")
+	if len(os.Args) == 3 {
+		port = os.Args[2]
+	}
+	if err := probe(net.JoinHostPort("127.0.0.1", port), os.Args[1]); err != nil {
 		os.Stderr.WriteString("unhealthy: " + err.Error() + "\n")
 		os.Exit(1)
 	}
