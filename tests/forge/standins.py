@@ -3,6 +3,8 @@ and versions the profile gives them."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
 import platform
@@ -10,6 +12,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 import zipfile
 from dataclasses import dataclass
@@ -19,7 +22,7 @@ from pathlib import Path
 
 from tests.forge.forge import RootfsStandIn, StandIn
 from tests.forge.frontend import FRONTEND_VERSION, build_frontend
-from tests.harness.profiles import Profile, common, languages, profile, resolve
+from tests.harness.profiles import PROFILES, Profile, common, languages, profile, resolve
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,66 @@ CPYTHON = {
                       "h1:VAY+1Ox2/E68BOZZvT06dMumxgyvcJLzKZgCkEEZamY="),
     # Debian 13 (trixie)'s python3.13 3.13.5-2+deb13u5.
     "3.13.5": Debian("trixie", "93e583f243454e6e9e4588ca2c2662206ad961659863277afcdb96801647d640"),
+}
+
+
+@dataclass(frozen=True)
+class NpmPackage:
+    """A package of the npm registry, pinned by the `dist.integrity` the registry gives for its tarball
+    (sha512): the forge refuses a tarball that hashes otherwise."""
+
+    name: str
+    version: str
+    integrity: str
+
+
+@dataclass(frozen=True)
+class NodeRelease:
+    """A Node.js release as the npm registry holds it. `build` is the official build's sha512 by npm cpu:
+    the node-linux-<cpu> packages carry the release tarball's bin/node, include/node, share/, LICENSE and
+    changelog, and leave out lib/node_modules (npm, corepack) and their bin/ links. Those are packages of
+    their own on the registry: `npm` is the one the release bundles, `corepack` too up to Node 24 (Node 25
+    stopped bundling it). `yarn` is what docker-library's node image adds to the release (yarn 1, up to
+    Node 24; its node 26 images have none)."""
+
+    build: dict[str, str]
+    npm: NpmPackage
+    corepack: NpmPackage | None = None
+    yarn: NpmPackage | None = None
+
+
+# The npm cpu of this machine's Node.js builds (node-linux-<cpu>).
+NODE_CPU = {"x86_64": "x64", "aarch64": "arm64", "arm64": "arm64"}
+
+COREPACK = NpmPackage("corepack", "0.36.0",
+                      "sha512-SiiJsBhZqdBiPHTEl6OT3sASrRrKIcYTQMsVGXx6EE/gM8WFMwYjeIX8Tt8RiU4Iv2J6LbT8KpGfCOsBpRWB/w==")
+# docker-library's node images take yarn-v1.22.22.tar.gz from yarnpkg.com, which is not in reach here:
+# the registry's yarn@1.22.22 is the same dist folder (its package.json says installationMethod "tar").
+YARN_CLASSIC = NpmPackage("yarn", "1.22.22",
+                          "sha512-prL3kGtyG7o9Z9Sv8IPfBNrWTDmXB4Qbes8A9rEzt6wkJV8mUvoirjU0Mp3GGAU06Y0XQyA3/2/RQFVuK7MTfg==")
+
+# Each Node.js release a profile may name (versions.node), with its pins. The bundled npm and corepack
+# are what the release's own changelog (the CHANGELOG.md inside the node-linux package) last upgraded
+# them to at or before that release; node_dist checks that on every forge. A pin here is in the
+# stand-ins' fingerprint: changing it rebuilds them.
+NODEJS = {
+    "26.12.1": NodeRelease(
+        build={"x64": "sha512-jk5LMAmgHlPlPMWpsUrSOqNaEZG+11UNd35hWQ+p5/XGaelWuTqJ69IcAy/5xtPPN4d5ZRBNOGB6gLMCh2kL9A==",
+               "arm64": "sha512-8Oxs6Y7rDcKufVIM/zYRSwytj46WOrZk7yFCLTKDcs17bBjAeD9HMAqo97hMfMyxozIud0S4vZCs5WB/3iavNQ=="},
+        npm=NpmPackage("npm", "11.20.0",
+                       "sha512-dF3EDFwbYN+N5RUip+ZYDe0NeURK5BgqKOcvT1iNtUYhTMTl0FwWhBuXrS7KtXyduqyTMS5aaQaregnHDAxNgw==")),
+    "24.21.0": NodeRelease(
+        build={"x64": "sha512-3nULszZ5X0fciYpG0t6TrdApJzAn8+FlINP6OiMX7V8HrvpATPN936U1LlReOJriLRa4e8yEqQBYCnLyPNAs7Q==",
+               "arm64": "sha512-FpJRPEz2OvvTLfjIOlNGFY9JLPMKgl5m+d4oGYBLg24kJ1mmvN1Zl/HPJgF4HDaJ51ISev1l1cRZ/DM+keXW5g=="},
+        npm=NpmPackage("npm", "11.19.0",
+                       "sha512-SDd/hHg3KqHE5Ht2NHWxNYNtqCQ2pXAPLl6OtQhPyED5PHsRfrOtO199MZTIG2cQoQ1ZRI9t28shrD+2cr3AAw=="),
+        corepack=COREPACK, yarn=YARN_CLASSIC),
+    "22.23.3": NodeRelease(
+        build={"x64": "sha512-qHnz5tFsHoj/WM+uRENVjWONi5hVvmwrgq8A4V76KpuVNAc4+jwK8x4gwbobE9BtHNg/AKR2583eYorLF/c7ng==",
+               "arm64": "sha512-l3DAHZreylo+p9QXDtsOrjG2JXJqVzYXnAGmIQNOUNARcMppTO2cmewVQP+36tjJnSE+dzpMNtgW+c3oiDvXtA=="},
+        npm=NpmPackage("npm", "10.9.9",
+                       "sha512-1g+6jLQvaIuB4zwvHL7yrXuXcWZwDsCtBX8bbWDqbvJSSr9nPiDDWTHNgwXR27iIcTTW7v3A57hDW9RYv2W4Yg=="),
+        corepack=COREPACK, yarn=YARN_CLASSIC),
 }
 
 # The wheel platform of this machine's uv binaries: PyPI's musllinux wheels carry the static musl build
@@ -128,6 +191,65 @@ def cpython_tree(source: GoProxy, release: str, context: Path) -> None:
         os.utime(path, (commit_time, commit_time))
 
 
+def npm_tarballs(packages: dict[str, NpmPackage], context: Path) -> None:
+    """Puts each package's tarball at context/<key>.tgz, as the host's `npm pack` fetches it from the npm
+    registry (with the host's npm settings: registry, cache, CA), refused unless its sha512 is the pin."""
+    if shutil.which("npm") is None:
+        raise RuntimeError("forge: Node.js comes from the npm registry through the host's npm, which is missing "
+                           "(Debian: apt-get install npm)")
+    with tempfile.TemporaryDirectory(prefix="forge-npm-") as tmp:
+        for key, package in packages.items():
+            spec = f"{package.name}@{package.version}"
+            packed = subprocess.run(["npm", "pack", "--json", f"--pack-destination={tmp}", spec],
+                                    check=False, capture_output=True, text=True, cwd=tmp)
+            if packed.returncode != 0:
+                raise RuntimeError(f"forge: npm pack {spec} failed (is the npm registry in reach?):\n"
+                                   + "\n".join(packed.stderr.splitlines()[-10:]))
+            tarball = Path(tmp) / json.loads(packed.stdout)[0]["filename"]
+            digest = hashlib.sha512()
+            with tarball.open("rb") as file:
+                for chunk in iter(lambda: file.read(1 << 20), b""):
+                    digest.update(chunk)
+            integrity = "sha512-" + base64.b64encode(digest.digest()).decode()
+            if integrity != package.integrity:
+                raise RuntimeError(f"forge: {spec} hashes to {integrity}, not the pinned {package.integrity}")
+            shutil.move(tarball, context / f"{key}.tgz")
+
+
+def bundled(changelog: str, release: str, package: str) -> str | None:
+    """The version of `package` (npm, corepack) a Node.js release bundles, by its changelog: the newest
+    "deps: upgrade|update <package> to X" entry in that release's section or an older one."""
+    start = changelog.find(f'<a id="{release}"></a>')
+    if start < 0:
+        raise RuntimeError(f"forge: the changelog of Node.js {release} has no section for it")
+    found = re.search(rf"\*\*deps\*\*: (?:upgrade|update) {package} to v?(\d[\w.-]*)", changelog[start:])
+    return found.group(1) if found else None
+
+
+def node_dist(release: str, pins: NodeRelease, tools: bool, context: Path) -> None:
+    """Puts the official Node.js build of this machine's cpu at context/node.tgz and, with `tools`, the
+    npm it bundles at npm.tgz, and corepack and yarn where the release has them: each from the npm
+    registry, checked against its pin. The bundled npm and corepack pins are checked against the
+    release's changelog, so a release bumped without its npm fails here rather than in a test."""
+    machine = platform.machine()
+    if machine not in NODE_CPU:
+        raise RuntimeError(f"forge: no Node.js build for a {machine} machine; the forge knows {sorted(NODE_CPU)}")
+    cpu = NODE_CPU[machine]
+    packages = {"node": NpmPackage(f"node-linux-{cpu}", release, pins.build[cpu])}
+    if tools:
+        packages |= {key: package for key, package in
+                     (("npm", pins.npm), ("corepack", pins.corepack), ("yarn", pins.yarn)) if package}
+    npm_tarballs(packages, context)
+    if tools:
+        with tarfile.open(context / "node.tgz") as archive:
+            changelog = archive.extractfile("package/CHANGELOG.md").read().decode()
+        for package in (pins.npm, pins.corepack):
+            if package and bundled(changelog, release, package.name) != package.version:
+                raise RuntimeError(f"forge: Node.js {release} bundles {package.name} "
+                                   f"{bundled(changelog, release, package.name)} by its changelog, "
+                                   f"not the pinned {package.version}: fix NODEJS in tests/forge/standins.py")
+
+
 def image(profile: Profile, repository: str) -> str:
     """The one image reference of a profile that starts with `repository`."""
     refs = {ref for images in profile.images.values() for ref in images.values()} | set(profile.tool_images.values())
@@ -170,6 +292,31 @@ def uv(profile: Profile) -> list[StandIn]:
                     recipe="uv", inputs=partial(uv_binaries, version))]
 
 
+def node_releases(profile: Profile) -> list[tuple[str, str, NodeRelease]]:
+    """Each version of the profile (major, release) with the release's pins."""
+    unknown = sorted(set(profile.versions["node"].values()) - set(NODEJS))
+    if unknown:
+        raise SystemExit(f"forge: Node.js {unknown} unknown: add its pins to NODEJS in tests/forge/standins.py")
+    return [(major, release, NODEJS[release]) for major, release in profile.versions["node"].items()]
+
+
+def node_slim(profile: Profile) -> list[StandIn]:
+    ref = image(profile, "node:")
+    return [StandIn(tags=(resolve(ref, NODE_VERSION=major), resolve(ref, NODE_VERSION=release)), recipe="node-slim",
+                    build_args={"NODE_VERSION": release, **({"YARN_VERSION": pins.yarn.version} if pins.yarn else {})},
+                    inputs=partial(node_dist, release, pins, True))
+            for major, release, pins in node_releases(profile)]
+
+
+def distroless_nodejs(profile: Profile) -> list[StandIn]:
+    ref = image(profile, "gcr.io/distroless/nodejs")
+    # Node links libatomic since 25: distroless adds libatomic1 to its nodejs26 images (and no others).
+    return [StandIn(tags=(resolve(ref, NODE_VERSION=major),), recipe="distroless-nodejs",
+                    build_args={"NODEJS_PACKAGES": "libatomic1"} if int(major) >= 26 else {},
+                    inputs=partial(node_dist, release, pins, False))
+            for major, release, pins in node_releases(profile)]
+
+
 RECIPES = {
     "golang": golang,
     "python-slim": python_slim,
@@ -178,7 +325,17 @@ RECIPES = {
         StandIn(tags=(resolve(image(profile, "gcr.io/distroless/static-")),), recipe="distroless-static")],
     "distroless-python": lambda profile: [
         StandIn(tags=(resolve(image(profile, "gcr.io/distroless/python3-")),), recipe="distroless-python")],
+    "node-slim": node_slim,
+    "distroless-nodejs": distroless_nodejs,
 }
+
+
+def profiled_languages() -> list[str]:
+    """copier.yml's languages, then any other language with a profile: one whose template is still being
+    written has its profile, and so its stand-ins and their tests, before copier.yml offers it."""
+    offered = languages()
+    return offered + sorted(path.stem for path in PROFILES.glob("*.yml")
+                            if path.stem != "common" and path.stem not in offered)
 
 
 def stand_ins() -> list[StandIn]:
@@ -189,7 +346,7 @@ def stand_ins() -> list[StandIn]:
         StandIn(tags=(common()["frontend"], f"docker/dockerfile:{FRONTEND_VERSION}"), recipe="dockerfile-frontend",
                 inputs=build_frontend),
     ]
-    for language in languages():
+    for language in profiled_languages():
         for recipe in profile(language).forge:
             if recipe not in RECIPES:
                 raise SystemExit(f"forge: profiles/{language}.yml names the recipe {recipe!r}; "
