@@ -443,7 +443,7 @@ def test_distroless_nodejs_has_node_alone(major):
     assert f'VERSION_ID="{VERSION}"' in d.read_file(image, "/etc/os-release")
 
 
-# Where each runtime image has node, and each image by runtime.
+# Where each runtime image has node (the profile's interpreter), and each image by runtime.
 NODE_BINARY = {"slim": "/usr/local/bin/node", "distroless": "/nodejs/bin/node"}
 NODE_IMAGE = {"slim": node_slim, "distroless": distroless_nodejs}
 NODE_IMAGES = [pytest.param(runtime, major, marks=pytest.mark.images(NODE_IMAGE[runtime](major)), id=f"{runtime}-{major}")
@@ -452,6 +452,7 @@ NODE_IMAGES = [pytest.param(runtime, major, marks=pytest.mark.images(NODE_IMAGE[
 
 @pytest.mark.parametrize(("runtime", "major"), NODE_IMAGES)
 def test_node_has_fetch_and_full_icu(runtime, major):
+    assert NODE.data["interpreter"][runtime] == NODE_BINARY[runtime]
     script = "typeof fetch + ' ' + new Intl.DateTimeFormat('de', {month: 'long'}).format(new Date(0))"
     assert run(NODE_IMAGE[runtime](major), NODE_BINARY[runtime], "-p", script).strip() == "function Januar"
 
