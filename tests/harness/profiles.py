@@ -27,8 +27,10 @@ FIELDS = {
     "versions": "the version choices and pins: each answer's versions, and the tools' versions",
     "images": "per runtime (distroless, scratch, slim): the `builder` and `runtime` image",
     "tool_images": "per package manager: the images its tools are copied from ({} when none)",
-    "health_probe": "the HEALTHCHECK command in exec form, `{path}` standing for the health path; it asks "
-                    "$PORT, or the port given after the path",
+    "interpreter": "per runtime: the program that runs the service's code and the probe, where the language "
+                   "has one ({} for a compiled language)",
+    "health_probe": "the HEALTHCHECK command in exec form, `{path}` standing for the health path and "
+                    "`{interpreter}` for the runtime's interpreter; it asks $PORT, or the port given after the path",
     "runtime_versions": "per runtime that ships an interpreter of its own: the only versions it offers ({} "
                         "when every runtime offers every version)",
     "init": "true when the service runs under tini as PID 1, because the language's processes ignore SIGTERM "
