@@ -62,8 +62,14 @@ FIRST_OF_EACH_RUNTIME = [t for i, t in enumerate(TARGETS)
 # One target per Dockerfile structure, for promises of the Dockerfile's own steps, which do not depend on
 # the versions it builds on (a first build runs every step, a change rebuilds from cache, the mirror).
 FIRST_OF_EACH_STRUCTURE = [t for i, t in enumerate(TARGETS) if all(t.structure != u.structure for u in TARGETS[:i])]
-# The targets whose builds differ in how they download (the runtime only changes what they copy).
-DOWNLOADING = [t for t in TARGETS if t["runtime"] == "distroless"]
+# One target per language and dependency step, the one thing that downloads: the runtime only changes
+# what a build copies, and pip and poetry both download through `pip install --require-hashes`.
+DOWNLOADING = [t for i, t in enumerate(TARGETS) if t["runtime"] == "distroless" and all(
+    (t["language"], t.dependency_step) != (u["language"], u.dependency_step) for u in TARGETS[:i] if u["runtime"] == "distroless")]
+# Targets whose language asks whether to install the project (Python): one per package manager, each
+# installing it its own way (uv sync; pip, through the hatchling or poetry-core backend).
+INSTALLABLE = [t for t in TARGETS if t["runtime"] == "distroless"
+               and _asked(questions()["install_project"], _defaults(t.combination.data))]
 # The stage every template installs its dependencies in: the CA tests build it alone.
 DEPENDENCY_STAGE = "deps"
 
@@ -388,9 +394,6 @@ def test_health_path_is_an_answer(first, tmp_path):
         d.docker("rmi", f"{first.tag}-ready", f"{first.tag}-none", check=False)
 
 
-# Targets whose language asks whether to install the project (Python): one per package manager, each
-# installing it its own way.
-INSTALLABLE = [t for t in DOWNLOADING if _asked(questions()["install_project"], _defaults(t.combination.data))]
 
 
 @pytest.mark.parametrize("first", as_params(INSTALLABLE))

@@ -46,8 +46,13 @@ class Service:
         return rendered(Combination(tuple(self.answers.items()), f"service-{self.name}"))
 
     @property
+    def expected(self) -> dict:
+        """A path the running service answers, and text the answer holds: proof its own files arrived."""
+        return yaml.safe_load((self.source / "expect.yml").read_text())
+
+    @property
     def files(self) -> list[Path]:
-        return [p for p in self.source.iterdir() if p.name != "answers.yml"]
+        return [p for p in self.source.iterdir() if p.name not in {"answers.yml", "expect.yml"}]
 
     @property
     def tag(self) -> str:
@@ -129,6 +134,13 @@ def test_service_answers_its_health_path(service, container):
     answers = service.answers
     status, body = container.get(answers["health_path"], int(answers.get("health_port") or answers["port"]))
     assert 200 <= status < 300, f"{service.name}: {answers['health_path']} answered {status}: {body}"
+
+
+@pytest.mark.build
+def test_service_serves_the_files_it_brought(service, container):
+    container.wait_healthy()
+    status, body = container.get(service.expected["path"])
+    assert status == 200 and service.expected["contains"] in body, f"{service.name}: {service.expected['path']} answered {status}: {body[:500]}"
 
 
 @pytest.mark.build

@@ -6,6 +6,7 @@ is offered only where its own `validator` is silent. A new choice enters the mat
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -84,7 +85,9 @@ class Combination:
 
     @property
     def id(self) -> str:
-        return self.name or "-".join(str(value) for _, value in self.answers)
+        if self.name:  # with a digest of the answers: renders are cached by id
+            return f"{self.name}-{hashlib.sha256(repr(self.answers).encode()).hexdigest()[:8]}"
+        return "-".join(str(value) for _, value in self.answers)
 
     def __getitem__(self, name: str):
         """The answer given, or else the question's default for these answers."""
