@@ -60,8 +60,13 @@ class Tool:
 # Offline and with the Go at hand: the sample uses the standard library alone.
 GO_ENV = {"GOFLAGS": "-mod=mod", "GOTOOLCHAIN": "local"}
 
-# Each language's standard formatter and linter. A language enters by adding its line; Node.js would
-# add prettier --check and eslint, Rust cargo fmt --check and cargo clippy -- -D warnings.
+# Prettier, pinned, run by the host's Node.js through npx (fetched from the npm registry once).
+PRETTIER = "prettier@3.10.1"
+NODE_ENV = {"NODE_EXTRA_CA_CERTS": os.environ.get("NODE_EXTRA_CA_CERTS", "/etc/ssl/certs/ca-certificates.crt"),
+            "npm_config_update_notifier": "false"}
+
+# Each language's standard formatter and linter. A language enters by adding its line; Rust would add
+# cargo fmt --check and cargo clippy -- -D warnings. (Node.js's type check is tsc's, in the test stage.)
 TOOLS: dict[str, list[Tool]] = {
     "go": [
         Tool("gofmt", ("gofmt", "-l", "."), ("bad.go", "package main\n\nfunc  bad( ) {\n  return\n}\n"),
@@ -74,6 +79,11 @@ TOOLS: dict[str, list[Tool]] = {
         # --no-cache: ruff would otherwise write .ruff_cache into the project.
         Tool("ruff-format", ("ruff", "format", "--check", "--no-cache", "."), ("bad.py", "x = {  'a':1 }\n")),
         Tool("ruff-check", ("ruff", "check", "--no-cache", "."), ("bad.py", "import os\n")),
+    ],
+    "node": [
+        # The service's own code and manifests; YAML and Markdown are yamllint's and the README's.
+        Tool("prettier", ("npx", "--yes", PRETTIER, "--check", "src", "test", "package.json", "tsconfig.json"),
+             ("src/bad.ts", "export const  bad = { a:1 }\n"), env=NODE_ENV, toolchain=True),
     ],
 }
 # Every project's YAML (CI, compose, answers, .yamllint itself), with no -c: yamllint reads the project's
