@@ -1,7 +1,8 @@
 """Real services drop in: services written for these tests (tests/services/<name>/), each in a layout
 other than the sample's, replace the sample of a project rendered with their answers (answers.yml) and
 keep every file the template owns as rendered. Each builds, passes its own tests in the `test` stage,
-turns healthy, answers its health path and stops on SIGTERM within 2 s, one with no handler of its own."""
+turns healthy, answers its health path, serves what proves its own files arrived (expect.yml) and stops
+on SIGTERM within 2 s, one with no handler of its own."""
 
 from __future__ import annotations
 
@@ -60,7 +61,9 @@ class Service:
 
     def drop_in(self, dest: Path) -> Path:
         """The rendered project with its sample replaced by the service's files."""
-        sample = lambda folder, names: [n for n in names if n not in TEMPLATE_OWNED] if folder == str(self.rendered) else []
+        def sample(folder: str, names: list[str]) -> list[str]:  # at the top: all but what the template owns
+            return [n for n in names if n not in TEMPLATE_OWNED] if folder == str(self.rendered) else []
+
         project = shutil.copytree(self.rendered, dest, ignore=sample)
         for path in self.files:
             (shutil.copytree if path.is_dir() else shutil.copy2)(path, project / path.name)

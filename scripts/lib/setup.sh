@@ -18,6 +18,7 @@ declare -A ENGINE_PACKAGES=(
 ENGINE_FLOOR=25         # BuildKit with COPY --link, heredocs and HEALTHCHECK --start-interval
 CONCURRENT_FLOOR=28     # from here on, builds run on two workers
 ACTIONLINT_VERSION=v1.7.12
+DISK_FLOOR_GB=8         # a cold run writes about 6 GB: stand-ins, build cache, test images
 export DOCKER_BUILDKIT=1
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
@@ -125,6 +126,17 @@ ensure_engine() {
     say "Docker $version: its BuildKit crashes on concurrent builds, so the tests run on one worker"
     export DFT_WORKERS=1
   fi
+  check_disk
+}
+
+# A full disk fails a build deep inside a compiler or an unpack with no clear word: say it up front,
+# for the engine's data on this machine (a remote engine's disk is not ours to measure).
+check_disk() {
+  local root free
+  root=$(docker info --format '{{.DockerRootDir}}' 2>/dev/null) && [[ -d $root ]] || return 0
+  free=$(df -P -BG "$root" | awk 'NR == 2 { sub("G", "", $4); print $4 }')
+  [[ -z $free || $free -ge $DISK_FLOOR_GB ]] \
+    || die "only $free GB free under $root; builds need about $DISK_FLOOR_GB GB: free some (docker builder prune, docker image prune) or point DFT_HOME at a larger disk"
 }
 
 use_private_engine() {

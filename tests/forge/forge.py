@@ -80,8 +80,13 @@ class StandIn:
                 self.inputs(context)
             args = [f"--build-arg={key}={value}" for key, value in self.build_args.items()]
             tags = [f"--tag={tag}" for tag in self.tags]
-            docker("build", "--quiet", f"--label={FINGERPRINT_LABEL}={fingerprint}",
-                   *args, *tags, str(context), stdout=subprocess.DEVNULL)
+            # The whole log, shown only when the build fails: --quiet would keep just the failing
+            # step's command, not what the compiler or apt said.
+            result = subprocess.run(["docker", "build", "--progress=plain", f"--label={FINGERPRINT_LABEL}={fingerprint}",
+                                     *args, *tags, str(context)], capture_output=True, text=True)
+            if result.returncode != 0:
+                tail = "\n".join((result.stdout + result.stderr).splitlines()[-60:])
+                raise RuntimeError(f"forge: building {self.name} failed:\n{tail}")
 
 
 @dataclass(frozen=True)
@@ -208,5 +213,9 @@ def main(argv: list[str]) -> int:
         return 0
     stand_ins = required(STAND_INS, argv)
     print(f"forge: no container registry in reach; {len(stand_ins)} stand-ins for {len(argv)} images")
-    forge(stand_ins)
+    try:
+        forge(stand_ins)
+    except RuntimeError as error:  # what failed, and its log's tail
+        print(error, file=sys.stderr)
+        return 1
     return 0
