@@ -35,12 +35,16 @@ FIELDS = {
                         "when every runtime offers every version)",
     "init": "true when the service runs under tini as PID 1, because the language's processes ignore SIGTERM "
             "there unless the app handles it",
-    "size_budget_mb": "per runtime: the sample app's image budget in MB",
+    "size_budget_mb": "per runtime: the sample app's image budget in MB, or one per version choice where the "
+                      "runtime's base image grows with the version",
     "test_summary": "a regex on the build log that matches when the test runner ran and passed",
     "manifests": "per package manager: the files its dependency step reads (manifests, lockfiles)",
     "dependency_step": "per package manager: text of the RUN step that installs the dependencies",
     "source_file": "the sample's main source file (a glob), which a one-line change touches",
     "line_comment": "how a line comment starts in that file",
+    "never_shipped": "fnmatch patterns of paths the runtime image must not add to its base: toolchains, package "
+                     "managers and their caches, test tools, sources the build compiles",
+    "registries": "the hosts the dependency step downloads from over HTTPS",
     "add_dependency": "file -> text to append so that the dependency step downloads a new package ({} when "
                       "the sample already downloads one)",
     "forge": "the recipes of tests/forge/standins.py that make this language's images",
@@ -90,6 +94,10 @@ class Profile:
     def dependency_step_for(self, package_manager: str | None) -> str:
         steps = self.dependency_step
         return steps[package_manager] if package_manager else next(iter(steps.values()))
+
+    def size_budget(self, runtime: str, version: str) -> int:
+        budget = self.size_budget_mb[runtime]
+        return budget[version] if isinstance(budget, dict) else budget
 
     def source(self, project: Path) -> Path:
         matches = sorted(glob.glob(self.source_file, root_dir=project, recursive=True))

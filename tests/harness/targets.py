@@ -53,6 +53,17 @@ class Target:
         Dockerfile's own steps (what a first build runs, what a change rebuilds, where secrets go)."""
         return re.sub(r"(?m)^(ARG \w+_VERSION)=\S+$", r"\1", (self.project / "Dockerfile").read_text())
 
+    @property
+    def bases(self) -> tuple[str, ...]:
+        """The images the stages start from, version ARGs unexpanded: what a base-image mirror rewrites."""
+        return tuple(re.findall(r"(?m)^FROM (\S+)", self.structure))
+
+    @property
+    def version(self) -> str | None:
+        """The answer to the language's version question (go_version, node_version ...), if it asks one."""
+        version = self.combination.data.get(f"{self['language']}_version")
+        return None if version is None else str(version)
+
     def __getitem__(self, name: str):
         return self.combination[name]
 
