@@ -49,9 +49,14 @@ class Target:
     @property
     def structure(self) -> str:
         """The Dockerfile with its version ARGs' defaults left out: targets that differ only in the
-        versions they build on (go 1.26 and 1.27) share it, and so share every promise of the
-        Dockerfile's own steps (what a first build runs, what a change rebuilds, where secrets go)."""
+        versions they build on (go 1.26 and 1.27) share it."""
         return re.sub(r"(?m)^(ARG \w+_VERSION)=\S+$", r"\1", (self.project / "Dockerfile").read_text())
+
+    @property
+    def builds_with(self) -> tuple[str, str | None, str]:
+        """What the build stages depend on: the language, the package manager, and the builder image as
+        the profile names it (its version unexpanded)."""
+        return self["language"], self.combination.data.get("package_manager"), self.profile.images[self["runtime"]]["builder"]
 
     @property
     def bases(self) -> tuple[str, ...]:
