@@ -52,6 +52,11 @@ class Service:
         return yaml.safe_load((self.source / "expect.yml").read_text())
 
     @property
+    def code(self) -> str:
+        """How its language's source files end (.go, .py, .ts): the suffix of its profile's source_file."""
+        return Path(profile(self.answers["language"]).source_file).suffix
+
+    @property
     def files(self) -> list[Path]:
         return [p for p in self.source.iterdir() if p.name not in {"answers.yml", "expect.yml"}]
 
@@ -108,9 +113,8 @@ def test_service_brings_no_file_the_template_owns(service):
 @pytest.mark.render
 def test_service_is_in_a_layout_other_than_the_default_sample(service):
     default = rendered(Combination((("language", service.answers["language"]),), f"default-{service.answers['language']}"))
-    code = {".go", ".py"}
-    theirs = {p.relative_to(default) for p in default.rglob("*") if p.suffix in code and ".healthprobe" not in p.parts}
-    ours = {p.relative_to(service.source) for p in service.source.rglob("*") if p.suffix in code}
+    theirs = {p.relative_to(default) for p in default.rglob("*") if p.suffix == service.code and ".healthprobe" not in p.parts}
+    ours = {p.relative_to(service.source) for p in service.source.rglob("*") if p.suffix == service.code}
     assert not theirs & ours, f"{service.name}: {sorted(theirs & ours)} are where the default sample's are"
 
 
@@ -119,7 +123,7 @@ def test_service_passes_its_own_tests_in_the_test_stage(service, project):
     # A line never written before in one of its test files, so that the stage runs rather than comes
     # from an earlier run's layer cache.
     language = profile(service.answers["language"])
-    test_file = min(p for p in project.rglob("*test*") if p.suffix in {".go", ".py"} and ".healthprobe" not in p.parts)
+    test_file = min(p for p in project.rglob("*test*") if p.suffix == service.code and ".healthprobe" not in p.parts)
     test_file.write_text(test_file.read_text() + f"{language.line_comment} run {uuid.uuid4().hex}\n")
     build = d.build(project, f"{service.tag}-test", target="test")
     d.docker("rmi", f"{service.tag}-test", check=False)
