@@ -14,7 +14,7 @@ from functools import cache
 
 import pytest
 
-from tests.forge.standins import NODEJS, image
+from tests.forge.standins import DISTROLESS_CC, NODEJS, image
 from tests.harness import docker as d
 from tests.harness.profiles import common, profile, resolve
 
@@ -25,6 +25,7 @@ CODENAME, VERSION = common()["debian"]["codename"], common()["debian"]["version"
 DEBIAN_SLIM = f"debian:{CODENAME}-slim"
 GO, PYTHON = profile("go"), profile("python")
 DISTROLESS_STATIC = resolve(image(GO, "gcr.io/distroless/static-"))
+SHELLS = ("/bin/sh", "/usr/bin/sh", "/bin/bash", "/usr/bin/bash", "/bin/dash", "/bin/busybox")
 
 
 def golang(minor: str) -> str:
@@ -116,6 +117,39 @@ def test_distroless_static_is_debian_13_with_nonroot_65532():
     assert f'VERSION_ID="{VERSION}"' in d.read_file(DISTROLESS_STATIC, "/etc/os-release")
 
 
+@pytest.fixture(scope="module")
+def distroless_cc_files():
+    return d.image_files(DISTROLESS_CC)
+
+
+@pytest.mark.images(DISTROLESS_CC)
+def test_distroless_cc_runs_as_nonroot():
+    config = d.inspect(DISTROLESS_CC)["Config"]
+    assert config["User"].split(":")[0] in {"65532", "nonroot"}
+    assert config["WorkingDir"] == "/home/nonroot"
+
+
+@pytest.mark.images(DISTROLESS_CC)
+def test_distroless_cc_has_no_shell(distroless_cc_files):
+    present = [p for p in SHELLS if p in distroless_cc_files]
+    assert not present, f"distroless cc must have no shell: {present}"
+
+
+@pytest.mark.images(DISTROLESS_CC)
+def test_distroless_cc_has_glibc_the_gcc_runtime_and_the_ca_bundle(distroless_cc_files):
+    # What a dynamically linked C, C++ or Rust binary needs: glibc, libgcc_s (unwinding), libstdc++.
+    for library in ("libc.so.6", "libstdc++.so.6", "libgcc_s.so.1"):
+        assert [p for p in distroless_cc_files if p.endswith(f"/{library}")], f"distroless cc lacks {library}"
+    assert "/etc/ssl/certs/ca-certificates.crt" in distroless_cc_files
+    assert env(DISTROLESS_CC)["SSL_CERT_FILE"] == "/etc/ssl/certs/ca-certificates.crt"
+
+
+@pytest.mark.images(DISTROLESS_CC)
+def test_distroless_cc_is_debian_13_with_nonroot_65532():
+    assert "nonroot:x:65532:65532:" in d.read_file(DISTROLESS_CC, "/etc/passwd")
+    assert f'VERSION_ID="{VERSION}"' in d.read_file(DISTROLESS_CC, "/etc/os-release")
+
+
 @pytest.mark.images("docker/dockerfile:1", DEBIAN_SLIM)
 def test_dockerfile_frontend_answers_the_syntax_line(tmp_path):
     # Heredocs need the external frontend: the engine's built-in one would take them as instructions.
@@ -130,7 +164,6 @@ def test_dockerfile_frontend_answers_the_syntax_line(tmp_path):
 DISTROLESS_PYTHON = resolve(image(PYTHON, "gcr.io/distroless/python3-"))
 UV_VERSION = PYTHON.versions["uv"]
 UV = resolve(PYTHON.tool_images["uv"], UV_VERSION=UV_VERSION)
-SHELLS = ("/bin/sh", "/usr/bin/sh", "/bin/bash", "/usr/bin/bash", "/bin/dash", "/bin/busybox")
 # The standard-library modules that need a native library from the image: each one missing is a
 # runtime package the image lacks.
 NATIVE_MODULES = "ssl, sqlite3, ctypes, zlib, lzma, bz2, uuid, readline, decimal, json, hashlib, curses, dbm"

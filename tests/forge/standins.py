@@ -308,13 +308,24 @@ def node_slim(profile: Profile) -> list[StandIn]:
             for major, release, pins in node_releases(profile)]
 
 
+# The image distroless layers its python3 and nodejs images on (static, then base, then cc): glibc, libgcc,
+# libstdc++, on the static image. No profile names it until a language runs on it (Rust), so its reference
+# is made here, on common.yml's Debian release; the recipes built FROM it bring it along.
+DISTROLESS_CC = resolve("gcr.io/distroless/cc-debian{debian_version}:nonroot")
+
+
+def distroless_cc() -> StandIn:
+    return StandIn(tags=(DISTROLESS_CC,), recipe="distroless-cc")
+
+
 def distroless_nodejs(profile: Profile) -> list[StandIn]:
     ref = image(profile, "gcr.io/distroless/nodejs")
     # Node links libatomic since 25: distroless adds libatomic1 to its nodejs26 images (and no others).
-    return [StandIn(tags=(resolve(ref, NODE_VERSION=major),), recipe="distroless-nodejs",
-                    build_args={"NODEJS_PACKAGES": "libatomic1"} if int(major) >= 26 else {},
-                    inputs=partial(node_dist, release, pins, False))
-            for major, release, pins in node_releases(profile)]
+    return [distroless_cc()] + [
+        StandIn(tags=(resolve(ref, NODE_VERSION=major),), recipe="distroless-nodejs",
+                build_args={"NODEJS_PACKAGES": "libatomic1"} if int(major) >= 26 else {},
+                inputs=partial(node_dist, release, pins, False))
+        for major, release, pins in node_releases(profile)]
 
 
 RECIPES = {
@@ -323,7 +334,9 @@ RECIPES = {
     "uv": uv,
     "distroless-static": lambda profile: [
         StandIn(tags=(resolve(image(profile, "gcr.io/distroless/static-")),), recipe="distroless-static")],
+    "distroless-cc": lambda profile: [distroless_cc()],
     "distroless-python": lambda profile: [
+        distroless_cc(),
         StandIn(tags=(resolve(image(profile, "gcr.io/distroless/python3-")),), recipe="distroless-python")],
     "node-slim": node_slim,
     "distroless-nodejs": distroless_nodejs,
