@@ -88,22 +88,35 @@ def target(request) -> Target:
     return request.param
 
 
-# What a worker built, by kind and target: kept for the whole run, removed when pytest exits. (A session
-# fixture parametrized by target is torn down whenever pytest's order moves to another target, and
-# built again if the order comes back to it; this builds once per worker whatever the order.)
-BUILT: dict[tuple[str, str], object] = {}
+class Built:
+    """What a worker built or started, by kind and target: kept for the whole run, removed at its end.
+    (A session fixture parametrized by target is torn down whenever pytest's order moves to another
+    target, and built again if the order comes back to it; this builds once per worker whatever the order.)"""
+
+    def __init__(self) -> None:
+        self.made: dict[tuple[str, str], object] = {}
+        self.removals: list[Callable[[], None]] = []
+
+    def once(self, key: tuple[str, str], make: Callable[[], object], remove: Callable[[object], None]):
+        if key not in self.made:
+            self.made[key] = made = make()
+            self.removals.append(lambda: remove(made))
+        return self.made[key]
 
 
-def once(request, key: tuple[str, str], make: Callable[[], object], remove: Callable[[object], None]):
-    if key not in BUILT:
-        BUILT[key] = made = make()
-        request.config.add_cleanup(lambda: remove(made))
-    return BUILT[key]
+@pytest.fixture(scope="session")
+def built() -> Iterator[Built]:
+    # Removed while the session finishes, before the worker reports back: pytest-xdist terminates a
+    # worker 10 s after it reports, which would leave containers running and images behind.
+    registry = Built()
+    yield registry
+    for remove in reversed(registry.removals):
+        remove()
 
 
 @pytest.fixture
-def image(target: Target, request) -> str:
-    return once(request, ("image", target.id), lambda: d.build(target.project, target.tag).tag,
+def image(target: Target, built: Built) -> str:
+    return built.once(("image", target.id), lambda: d.build(target.project, target.tag).tag,
                 lambda tag: d.docker("rmi", tag, check=False))
 
 
@@ -122,7 +135,7 @@ class FirstBuild:
 
 
 @pytest.fixture
-def first_build(target: Target, request, tmp_path_factory) -> FirstBuild:
+def first_build(target: Target, built: Built, tmp_path_factory) -> FirstBuild:
     def make() -> FirstBuild:
         workdir = tmp_path_factory.mktemp(f"first-{target.id}")
         project = shutil.copytree(target.project, workdir / "project")
@@ -132,7 +145,7 @@ def first_build(target: Target, request, tmp_path_factory) -> FirstBuild:
             build = d.build(project, f"{target.tag}-first", "--no-cache", ca_bundle=bundle)
         return FirstBuild(project, build, marker, mounts)
 
-    return once(request, ("first build", target.id), make, FirstBuild.remove)
+    return built.once(("first build", target.id), make, FirstBuild.remove)
 
 
 def ca_bundle_with_marker(workdir: Path) -> tuple[Path, bytes]:
@@ -154,7 +167,7 @@ class Running:
 
 
 @pytest.fixture
-def running(image: str, target: Target, request) -> Running:
+def running(image: str, target: Target, built: Built) -> Running:
     def start() -> Running:
         container = d.Container(image, target.port)
         try:
@@ -163,7 +176,7 @@ def running(image: str, target: Target, request) -> Running:
             container.__exit__()
             raise
 
-    return once(request, ("running", target.id), start, lambda made: made.container.__exit__())
+    return built.once(("running", target.id), start, lambda made: made.container.__exit__())
 
 
 @pytest.fixture
