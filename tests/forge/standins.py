@@ -119,6 +119,37 @@ NODEJS = {
         corepack=COREPACK, yarn=YARN_CLASSIC),
 }
 
+
+@dataclass(frozen=True)
+class DebianRust:
+    """A Rust release as Debian builds it: `packages` (rustc, rustdoc, cargo, the host's std and the
+    libraries they link) at `version`, from `suite`'s main archive."""
+
+    suite: str
+    version: str
+    packages: tuple[str, ...]
+
+
+# Each Rust release a profile may name (versions.rust) and the Debian packages the forge's stand-in of
+# rust:<release>-slim-trixie installs: rustup's toolchains come from static.rust-lang.org, which is not in
+# reach here. Whatever the suite, the packages are installed against trixie alone (recipes/rust-slim),
+# so a release is here only if it runs there: each package's Depends, and the newest GLIBC_ symbol
+# version its binaries ask for, fit trixie (glibc 2.41, libllvm22 22.1.8). A pin here is in the
+# stand-in's fingerprint: changing it rebuilds the stand-in.
+RUST = {
+    # Debian 14 (forky)'s rustc 1.97.1: rustc asks GLIBC_2.34, cargo and librustc_driver GLIBC_2.39;
+    # libstd-rust-1.97 depends on libllvm22 (>= 1:22.1.0), which trixie has for rustc-web 1.96. The pin
+    # lasts as long as forky's archive serves that version: a newer upload there fails the forge's
+    # `apt-get download` until the pin follows it. 1.97 turned rustc's linker_messages lint on: a
+    # +crt-static build warns that glibc's getaddrinfo and getpwuid_r want its shared NSS libraries at
+    # run time, as it does with rustup's 1.97.
+    "1.97.1": DebianRust("forky", "1.97.1+dfsg1-1", ("rustc", "cargo", "libstd-rust-dev", "libstd-rust-1.97")),
+    # Debian 13 (trixie)'s rustc-web and cargo-web, the release Debian keeps current for Firefox and
+    # Chromium: /usr/bin/rustc, /usr/bin/rustdoc, /usr/bin/cargo (trixie's own rustc is 1.85).
+    "1.96.0": DebianRust("trixie", "1.96.0+dfsg1-1~deb13u1+b1",
+                         ("rustc-web", "cargo-web", "libstd-rust-web-dev", "libstd-rust-web-1.96")),
+}
+
 # The wheel platform of this machine's uv binaries: PyPI's musllinux wheels carry the static musl build
 # that upstream's image holds, for x86_64 and aarch64 alike.
 UV_WHEEL_PLATFORM = {"x86_64": "musllinux_1_1_x86_64", "aarch64": "musllinux_1_1_aarch64",
@@ -308,9 +339,21 @@ def node_slim(profile: Profile) -> list[StandIn]:
             for major, release, pins in node_releases(profile)]
 
 
+def rust_slim(profile: Profile) -> list[StandIn]:
+    ref = image(profile, "rust:")
+    unknown = sorted(set(profile.versions["rust"].values()) - set(RUST))
+    if unknown:
+        raise SystemExit(f"forge: Rust {unknown} unknown: add its Debian packages to RUST in tests/forge/standins.py")
+    return [StandIn(tags=(resolve(ref, RUST_VERSION=minor), resolve(ref, RUST_VERSION=release)), recipe="rust-slim",
+                    build_args={"RUST_VERSION": release, "RUST_SUITE": RUST[release].suite,
+                                "RUST_DEBIAN_VERSION": RUST[release].version,
+                                "RUST_PACKAGES": " ".join(RUST[release].packages)})
+            for minor, release in profile.versions["rust"].items()]
+
+
 # The image distroless layers its python3 and nodejs images on (static, then base, then cc): glibc, libgcc,
-# libstdc++, on the static image. No profile names it until a language runs on it (Rust), so its reference
-# is made here, on common.yml's Debian release; the recipes built FROM it bring it along.
+# libstdc++, on the static image. Its reference is made here, on common.yml's Debian release: the python3
+# and nodejs recipes are built FROM it, and Rust runs on it (profiles/rust.yml names the same reference).
 DISTROLESS_CC = resolve("gcr.io/distroless/cc-debian{debian_version}:nonroot")
 
 
@@ -340,6 +383,7 @@ RECIPES = {
         StandIn(tags=(resolve(image(profile, "gcr.io/distroless/python3-")),), recipe="distroless-python")],
     "node-slim": node_slim,
     "distroless-nodejs": distroless_nodejs,
+    "rust-slim": rust_slim,
 }
 
 
