@@ -65,8 +65,8 @@ PRETTIER = "prettier@3.10.1"
 NODE_ENV = {"NODE_EXTRA_CA_CERTS": os.environ.get("NODE_EXTRA_CA_CERTS", "/etc/ssl/certs/ca-certificates.crt"),
             "npm_config_update_notifier": "false"}
 
-# Each language's standard formatter and linter. A language enters by adding its line; Rust would add
-# cargo fmt --check and cargo clippy -- -D warnings. (Node.js's type check is tsc's, in the test stage.)
+# Each language's standard formatter and linter. A language enters by adding its line. (Node.js's type
+# check is tsc's and Rust's the compiler's, in the test stage; clippy needs the crates compiled.)
 TOOLS: dict[str, list[Tool]] = {
     "go": [
         Tool("gofmt", ("gofmt", "-l", "."), ("bad.go", "package main\n\nfunc  bad( ) {\n  return\n}\n"),
@@ -84,6 +84,10 @@ TOOLS: dict[str, list[Tool]] = {
         # The service's own code and manifests; YAML and Markdown are yamllint's and the README's.
         Tool("prettier", ("npx", "--yes", PRETTIER, "--check", "src", "test", "package.json", "tsconfig.json"),
              ("src/bad.ts", "export const  bad = { a:1 }\n"), env=NODE_ENV, toolchain=True),
+    ],
+    "rust": [
+        # The service's crate (cargo fmt reads no crates.io: offline); a file no module names is not its.
+        Tool("rustfmt", ("cargo", "fmt", "--check"), ("src/main.rs", "fn  main( ) {}\n"), toolchain=True),
     ],
 }
 # Every project's YAML (CI, compose, answers, .yamllint itself), with no -c: yamllint reads the project's
