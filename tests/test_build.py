@@ -117,7 +117,7 @@ def built() -> Iterator[Built]:
 @pytest.fixture
 def image(target: Target, built: Built) -> str:
     return built.once(("image", target.id), lambda: d.build(target.project, target.tag).tag,
-                lambda tag: d.docker("rmi", tag, check=False))
+                      lambda tag: d.docker("rmi", tag, check=False))
 
 
 @dataclass
