@@ -75,6 +75,8 @@ BAD_ANSWERS = [
     ("go_main_package", "cmd/api", "Type ./ and a folder, e.g. ./cmd/my-service"),
     ("go_main_package", "./cmd/../api", "Type ./ and a folder, e.g. ./cmd/my-service"),
     ("go_main_package", "./cmd/api/", "Type ./ and a folder, e.g. ./cmd/my-service"),
+    ("rust_binary", "src/bin/api.rs", "Type letters, digits, - and _, e.g. src-bin-api-rs"),
+    ("rust_binary", "my api", "Type letters, digits, - and _, e.g. my-api"),
     ("extra_files", "static/ ../secrets", EXTRA_FILES),
     ("extra_files", ".env", EXTRA_FILES),
     ("extra_files", "/etc/ssl", EXTRA_FILES),
@@ -85,7 +87,8 @@ BAD_ANSWERS = [
     ("entry_point", "/usr/bin/python -m app", "Drop the path, e.g. python -m app"),
 ]
 # The answers a question needs before it is asked (Python's questions need language=python).
-ASKED_AFTER = {"package_name": {"language": "python"}, "entry_point": {"language": "python"}}
+ASKED_AFTER = {"package_name": {"language": "python"}, "entry_point": {"language": "python"},
+               "go_main_package": {"language": "go"}, "rust_binary": {"language": "rust"}}
 # Questions with choices: copier's own message names the choices.
 BAD_ANSWERS_ELSEWHERE = [
     ("runtime", "alpine", "not in"),
@@ -107,6 +110,7 @@ GOOD_ANSWERS = [
     ("health_port", "9090"),
     ("go_main_package", "./cmd/my-service"),
     ("go_main_package", "./internal/app_v2"),
+    ("rust_binary", "ledger_api-2"),
     ("extra_files", "static/ templates/*.html migrations openapi.yaml"),
     ("package_name", "_private2"),
     ("entry_point", "gunicorn -b 0.0.0.0:8080 app.main:app"),
