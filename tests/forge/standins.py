@@ -371,6 +371,27 @@ def distroless_nodejs(profile: Profile) -> list[StandIn]:
         for major, release, pins in node_releases(profile)]
 
 
+# Each Java release a profile may name (versions.java) and the Debian 13 package of OpenJDK the
+# distroless java stand-in carries for it: Adoptium's Temurin packages, which distroless ships, are out
+# of reach here. trixie-security's builds, the newest of each major; a pin here is in the stand-in's
+# fingerprint.
+OPENJDK = {
+    "25.0.5.1": "25.0.5.1+2-1~deb13u1",
+    "21.0.13.1": "21.0.13.1+2-1~deb13u1",
+}
+
+
+def distroless_java(profile: Profile) -> list[StandIn]:
+    ref = image(profile, "gcr.io/distroless/java")
+    unknown = sorted(set(profile.versions["java"].values()) - set(OPENJDK))
+    if unknown:
+        raise SystemExit(f"forge: Java {unknown} unknown: add its Debian package to OPENJDK in tests/forge/standins.py")
+    return [distroless_cc()] + [
+        StandIn(tags=(resolve(ref, JAVA_VERSION=major),), recipe="distroless-java",
+                build_args={"JAVA_MAJOR": major, "JAVA_RELEASE": release, "OPENJDK_VERSION": OPENJDK[release]})
+        for major, release in profile.versions["java"].items()]
+
+
 RECIPES = {
     "golang": golang,
     "python-slim": python_slim,
@@ -384,6 +405,7 @@ RECIPES = {
     "node-slim": node_slim,
     "distroless-nodejs": distroless_nodejs,
     "rust-slim": rust_slim,
+    "distroless-java": distroless_java,
 }
 
 
