@@ -126,6 +126,9 @@ LAYOUT_ANSWERS = {
     "python-flat-uvicorn-extra-files": {"language": "python", "package_name": "api",
                                         "entry_point": "uvicorn api.app:app --host=0.0.0.0 --port=8080",
                                         "extra_files": "templates/ migrations/"},
+    "rust-workspace-binary-scratch-management-port": {"language": "rust", "runtime": "scratch",
+                                                      "rust_binary": "ledger-api", "extra_files": "postings.csv",
+                                                      "health_port": "9090"},
 }
 
 
