@@ -32,8 +32,8 @@ class AppTest {
   }
 
   @Test
-  void healthzAnswersOk() throws Exception {
-    HttpResponse<String> response = get("/healthz");
+  void healthPathAnswersOk() throws Exception {
+    HttpResponse<String> response = get(App.HEALTH_PATH);
     assertEquals(200, response.statusCode());
     assertEquals("ok", response.body());
   }
