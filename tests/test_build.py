@@ -39,9 +39,11 @@ DEBIAN_SLIM = f"debian:{common()['debian']['codename']}-slim"
 
 def one_line_change(target: Target, project: Path) -> None:
     """Edits one line of the sample's main source file, as a developer's commit would: a line never
-    written before, so that no earlier run's layer cache holds it."""
+    written before, so that no earlier run's layer cache holds it. It goes first, moving every line
+    after it, so that the build's output changes too (a comment at the end would leave Java's classes,
+    line numbers and all, as they were)."""
     source = target.profile.source(project)
-    source.write_text(source.read_text() + f"{target.profile.line_comment} a one-line change ({uuid.uuid4().hex})\n")
+    source.write_text(f"{target.profile.line_comment} a one-line change ({uuid.uuid4().hex})\n" + source.read_text())
 
 
 def add_dependency(target: Target, project: Path) -> None:
@@ -76,6 +78,10 @@ FIRST_OF_EACH_DEPENDENCY_STEP = [t for i, t in enumerate(TARGETS) if t["runtime"
 # (a first build runs every one, a one-line change rebuilds from cache, the CA secret reaches no layer):
 # targets that differ in a version, or in the runtime alone (Node.js's and Go's), build the same way.
 FIRST_OF_EACH_BUILD = [t for i, t in enumerate(TARGETS) if all(t.builds_with != u.builds_with for u in TARGETS[:i])]
+# One target per test stage: a language, package manager and builder image, at each version (the test
+# stage runs on the version's toolchain whatever runtime the image ships on).
+FIRST_OF_EACH_TEST_STAGE = [t for i, t in enumerate(TARGETS)
+                            if all((t.builds_with, t.version) != (u.builds_with, u.version) for u in TARGETS[:i])]
 # Targets whose language asks whether to install the project (Python): one per package manager, each
 # installing it its own way (uv sync; pip, through the hatchling or poetry-core backend).
 INSTALLABLE = [t for t in TARGETS if t["runtime"] == "distroless"
@@ -129,6 +135,15 @@ class FirstBuild:
     build: d.Build
     ca_marker: bytes
     cache_mounts: str
+    rebuild: d.Build | None = None
+
+    def after_a_one_line_change(self, target: Target) -> d.Build:
+        """The build that follows a developer's one-line commit, on the first build's cache (made once)."""
+        if self.rebuild is None:
+            one_line_change(target, self.project)
+            with d.cache_exclusive():
+                self.rebuild = d.build(self.project, f"{self.build.tag}-edited")
+        return self.rebuild
 
     def remove(self) -> None:
         d.docker("rmi", self.build.tag, f"{self.build.tag}-edited", check=False)
@@ -185,6 +200,20 @@ def container(image: str, target: Target):
     """A container of the target's own, for a promise that changes it (a stop)."""
     with d.Container(image, target.port) as fresh:
         yield fresh
+
+
+@pytest.mark.parametrize("target", as_params(FIRST_OF_EACH_TEST_STAGE), indirect=True)
+def test_test_stage_runs_the_unit_tests(target, image, project_copy):
+    # A failing test fails the build; the runner's summary proves the tests ran rather than none.
+    # A one-line change runs the test stage again, as a commit does, on the image's cached dependencies.
+    # (--no-cache-filter=test would too, but BuildKit then starts the stage's cache mounts empty and
+    # they replace the shared ones: every build after it would compile from nothing.)
+    project = project_copy(target.project)
+    one_line_change(target, project)
+    build = d.build(project, f"{target.tag}-test", target="test")
+    d.docker("rmi", f"{target.tag}-test", check=False)
+    assert re.search(target.profile.test_summary, build.log, re.MULTILINE), \
+        f"{target.id}: no test summary in the test stage:\n{build.log[-3000:]}"
 
 
 def test_turns_healthy_within_30s(running, target, record_property):
@@ -278,11 +307,23 @@ def test_first_build_runs_every_step(first_build, target, record_property):
 
 @pytest.mark.parametrize("target", as_params(FIRST_OF_EACH_BUILD), indirect=True)
 def test_source_change_rebuilds_from_cache(first_build, target, record_property):
-    one_line_change(target, first_build.project)
-    with d.cache_exclusive():
-        warm = d.build(first_build.project, f"{first_build.build.tag}-edited")
+    warm = first_build.after_a_one_line_change(target)
     record_property("rebuild after a one-line change (s)", round(warm.seconds, 1))
     assert warm.cached(target.dependency_step), f"{target.id}: the dependency layer was rebuilt:\n{warm.log[-3000:]}"
+
+
+@pytest.mark.parametrize("target", as_params(FIRST_OF_EACH_BUILD), indirect=True)
+def test_source_change_ships_a_small_layer(first_build, target, record_property, tmp_path):
+    """A deploy of a one-line change pulls only the layers it rebuilt: the code, never the dependencies
+    or the runtime (COPY --link keeps every other layer's digest)."""
+    rebuilt = first_build.after_a_one_line_change(target)
+    before = set(d.inspect(first_build.build.tag)["RootFS"]["Layers"])
+    changed = {layer: size for layer, size in d.layer_sizes(rebuilt.tag, tmp_path).items() if layer not in before}
+    mb = sum(changed.values()) / 1e6
+    record_property("layers a one-line change rebuilds (MB)", f"{len(changed)}, {mb:.3f}")
+    budget = target.profile.source_layer_mb
+    assert changed, f"{target.id}: the one-line change left every layer as it was"
+    assert mb <= budget, f"{target.id}: a one-line change ships {len(changed)} layer(s), {mb:.1f} MB (budget {budget} MB)"
 
 
 @pytest.mark.parametrize("target", as_params(FIRST_OF_EACH_BUILD), indirect=True)

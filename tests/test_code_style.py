@@ -65,6 +65,21 @@ PRETTIER = "prettier@3.10.1"
 NODE_ENV = {"NODE_EXTRA_CA_CERTS": os.environ.get("NODE_EXTRA_CA_CERTS", "/etc/ssl/certs/ca-certificates.crt"),
             "npm_config_update_notifier": "false"}
 
+# google-java-format, run by the host's java from the jar scripts/lib/setup.sh downloads (the version it
+# names), on every .java file of the project (an args file lists them), as the JDK's javac it parses with
+# is opened to it.
+SETUP = Path(__file__).parents[1] / "scripts" / "lib" / "setup.sh"
+DFT_HOME = Path(os.environ.get("DFT_HOME") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+                / "dockerfile-templates")
+GOOGLE_JAVA_FORMAT = DFT_HOME / "lib" / "google-java-format-{}-all-deps.jar".format(
+    re.search(r"^GOOGLE_JAVA_FORMAT_VERSION=(\S+)$", SETUP.read_text(), re.MULTILINE)[1])
+JAVAC_PACKAGES = ("api", "code", "file", "parser", "tree", "util")
+
+
+def list_java_files(project: Path, env: dict[str, str]) -> None:
+    (project / ".java-files").write_text("".join(f"{path.relative_to(project)}\n" for path in project.rglob("*.java")))
+
+
 # Each language's standard formatter and linter. A language enters by adding its line. (Node.js's type
 # check is tsc's and Rust's the compiler's, in the test stage; clippy needs the crates compiled.)
 TOOLS: dict[str, list[Tool]] = {
@@ -88,6 +103,12 @@ TOOLS: dict[str, list[Tool]] = {
     "rust": [
         # The service's crate (cargo fmt reads no crates.io: offline); a file no module names is not its.
         Tool("rustfmt", ("cargo", "fmt", "--check"), ("src/main.rs", "fn  main( ) {}\n"), toolchain=True),
+    ],
+    "java": [
+        Tool("google-java-format",
+             ("java", *(f"--add-exports=jdk.compiler/com.sun.tools.javac.{p}=ALL-UNNAMED" for p in JAVAC_PACKAGES),
+              "-jar", str(GOOGLE_JAVA_FORMAT), "--dry-run", "--set-exit-if-changed", "@.java-files"),
+             ("src/main/java/Bad.java", "class  Bad { int x=1; }\n"), toolchain=True, prepare=list_java_files),
     ],
 }
 # Every project's YAML (CI, compose, answers, .yamllint itself), with no -c: yamllint reads the project's

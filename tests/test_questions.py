@@ -77,6 +77,9 @@ BAD_ANSWERS = [
     ("go_main_package", "./cmd/api/", "Type ./ and a folder, e.g. ./cmd/my-service"),
     ("rust_binary", "src/bin/api.rs", "Type letters, digits, - and _, e.g. src-bin-api-rs"),
     ("rust_binary", "my api", "Type letters, digits, - and _, e.g. my-api"),
+    ("java_main_class", "src/main/java/com/acme/Api.java", "Type a class with its package, e.g. com.acme.Api"),
+    ("java_main_class", "com.acme.Api.main()", "Type a class with its package, e.g. com.acme.Api"),
+    ("java_main_class", "com.acme.9Api", "Type a class with its package, e.g. com.example.App"),
     ("extra_files", "static/ ../secrets", EXTRA_FILES),
     ("extra_files", ".env", EXTRA_FILES),
     ("extra_files", "/etc/ssl", EXTRA_FILES),
@@ -88,7 +91,8 @@ BAD_ANSWERS = [
 ]
 # The answers a question needs before it is asked (Python's questions need language=python).
 ASKED_AFTER = {"package_name": {"language": "python"}, "entry_point": {"language": "python"},
-               "go_main_package": {"language": "go"}, "rust_binary": {"language": "rust"}}
+               "go_main_package": {"language": "go"}, "rust_binary": {"language": "rust"},
+               "java_main_class": {"language": "java"}}
 # Questions with choices: copier's own message names the choices.
 BAD_ANSWERS_ELSEWHERE = [
     ("runtime", "alpine", "not in"),
@@ -111,6 +115,8 @@ GOOD_ANSWERS = [
     ("go_main_package", "./cmd/my-service"),
     ("go_main_package", "./internal/app_v2"),
     ("rust_binary", "ledger_api-2"),
+    ("java_main_class", "com.acme.billing.BillingApplication"),
+    ("java_main_class", "App"),
     ("extra_files", "static/ templates/*.html migrations openapi.yaml"),
     ("package_name", "_private2"),
     ("entry_point", "gunicorn -b 0.0.0.0:8080 app.main:app"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import gzip
+import hashlib
 import io
 import json
 import os
@@ -260,6 +261,26 @@ def find_in_archive(archive: Path, needle: bytes) -> list[str]:
                 pass  # not a layer: the config, a manifest or the history
             found += files or [member.name]
     return found
+
+
+def layer_sizes(tag: str, workdir: Path) -> dict[str, int]:
+    """Each layer of an image, by its diff ID (the digest of its uncompressed tar, as RootFS.Layers lists
+    them), with its uncompressed size in bytes."""
+    archive = workdir / "layers.tar"
+    docker("save", "--output", str(archive), tag)
+    wanted = set(inspect(tag)["RootFS"]["Layers"])
+    sizes = {}
+    try:
+        with tarfile.open(archive) as outer:
+            for member in outer:
+                if member.isfile():
+                    data = _decompressed(outer.extractfile(member).read())
+                    digest = f"sha256:{hashlib.sha256(data).hexdigest()}"
+                    if digest in wanted:
+                        sizes[digest] = len(data)
+    finally:
+        archive.unlink()
+    return sizes
 
 
 def find_in_image(tag: str, needle: bytes, workdir: Path) -> list[str]:

@@ -41,6 +41,8 @@ FIELDS = {
     "manifests": "per package manager: the files its dependency step reads (manifests, lockfiles)",
     "dependency_step": "per package manager: text of the RUN step that installs the dependencies",
     "source_file": "the sample's main source file (a glob), which a one-line change touches",
+    "source_layer_mb": "the most, in MB (uncompressed), that the layers a one-line source change rebuilds may "
+                       "hold: what a deploy of that change pulls",
     "line_comment": "how a line comment starts in that file",
     "never_shipped": "fnmatch patterns of paths the runtime image must not add to its base: toolchains, package "
                      "managers and their caches, test tools, sources the build compiles",

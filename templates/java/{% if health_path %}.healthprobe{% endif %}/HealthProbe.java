@@ -1,7 +1,7 @@
-// HealthProbe is the image's HEALTHCHECK: it asks the service on 127.0.0.1:$PORT (or on the port given
-// after the path) for the path given as its argument, and exits 0 on any 2xx answer and 1 otherwise. It
-// speaks just enough HTTP/1.0 to do that with java.base alone, so the image needs no shell and no curl,
-// and a minimal runtime (jlink) needs no module for it.
+// HealthProbe is the image's HEALTHCHECK: it asks the service on 127.0.0.1:$PORT (or on the port
+// given after the path) for the path given as its argument, and exits 0 on any 2xx answer and 1
+// otherwise. It speaks just enough HTTP/1.0 to do that with java.base alone, so the image needs no
+// shell and no curl, and a minimal runtime (jlink) needs no module for it.
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
@@ -37,10 +37,17 @@ public final class HealthProbe {
       socket.connect(new InetSocketAddress("127.0.0.1", port), TIMEOUT_MS);
       socket.setSoTimeout(TIMEOUT_MS);
       OutputStream out = socket.getOutputStream();
-      out.write(("GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1:" + port + "\r\nUser-Agent: healthprobe\r\n\r\n")
-          .getBytes(StandardCharsets.US_ASCII));
+      out.write(
+          ("GET "
+                  + path
+                  + " HTTP/1.0\r\nHost: 127.0.0.1:"
+                  + port
+                  + "\r\nUser-Agent: healthprobe\r\n\r\n")
+              .getBytes(StandardCharsets.US_ASCII));
       out.flush();
-      return new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII)).readLine();
+      return new BufferedReader(
+              new InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII))
+          .readLine();
     }
   }
 }
