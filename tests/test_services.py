@@ -26,7 +26,7 @@ SERVICES = Path(__file__).parent / "services"
 # them (the generated README's "Replace the sample" section says the same). Everything else is the
 # sample, which the service replaces.
 TEMPLATE_OWNED = {"Dockerfile", ".dockerignore", ".healthprobe", "README.md", "compose.yaml", ".github",
-                  ".gitlab-ci.yml", ".copier-answers.yml", ".yamllint"}
+                  ".gitlab-ci.yml", ".copier-answers.yml", ".yamllint", "mvnw", "mvnw.cmd", ".mvn"}
 
 
 @dataclass(frozen=True)
@@ -123,7 +123,8 @@ def test_service_passes_its_own_tests_in_the_test_stage(service, project):
     # A line never written before in one of its test files, so that the stage runs rather than comes
     # from an earlier run's layer cache.
     language = profile(service.answers["language"])
-    test_file = min(p for p in project.rglob("*test*") if p.suffix == service.code and ".healthprobe" not in p.parts)
+    test_file = min(p for p in project.rglob(f"*{service.code}")
+                    if "test" in str(p.relative_to(project)).lower() and ".healthprobe" not in p.parts)
     test_file.write_text(test_file.read_text() + f"{language.line_comment} run {uuid.uuid4().hex}\n")
     build = d.build(project, f"{service.tag}-test", target="test")
     d.docker("rmi", f"{service.tag}-test", check=False)
