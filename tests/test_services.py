@@ -26,7 +26,7 @@ SERVICES = Path(__file__).parent / "services"
 # them (the generated README's "Replace the sample" section says the same). Everything else is the
 # sample, which the service replaces.
 TEMPLATE_OWNED = {"Dockerfile", ".dockerignore", ".healthprobe", "README.md", "compose.yaml", ".github",
-                  ".gitlab-ci.yml", ".copier-answers.yml", ".yamllint", "mvnw", "mvnw.cmd", ".mvn"}
+                  ".gitlab-ci.yml", ".copier-answers.yml", ".yamllint", "mvnw", "mvnw.cmd", ".mvn", ".gitattributes"}
 
 
 @dataclass(frozen=True)
