@@ -755,3 +755,17 @@ def test_distroless_java_trusts_the_ca_bundle_through_its_java_keystore(major):
         assert files[link].linkname == "/etc/ssl/certs/java/cacerts", link
     listed = run(image, f"{jre}/bin/keytool", "-list", "-cacerts", "-storepass", "changeit")
     assert listed.count("trustedCertEntry") >= 100, listed[-500:]
+
+
+@pytest.mark.parametrize("major", JAVA_MAJORS)
+def test_distroless_java_carries_the_jre_modules_and_their_class_data_sharing_archives(major):
+    # Temurin's JRE, as OpenJDK's build makes it: every Java SE module, the JDK's runtime modules (the
+    # HTTP server, JFR, the debugger agent), none of its tools (the compiler, jshell, javadoc, jlink);
+    # the default CDS archives, which the runtime maps at start-up (-Xshare:on fails without them).
+    image = distroless_java(major)
+    modules = {line.split("@")[0] for line in run(image, "/usr/bin/java", "--list-modules").split()}
+    assert {"java.se", "java.sql", "java.net.http", "jdk.httpserver", "jdk.jfr", "jdk.jdwp.agent"} <= modules, modules
+    tools = {"jdk.compiler", "jdk.jshell", "jdk.javadoc", "jdk.jlink", "jdk.jdeps", "jdk.hotspot.agent"} & modules
+    assert not tools, f"java{major}: the JDK's tool modules {sorted(tools)}"
+    version = d.docker("run", "--rm", "--network=none", "--entrypoint", "/usr/bin/java", image, "-Xshare:on", "-version")
+    assert "sharing" in version.stderr, version.stderr
