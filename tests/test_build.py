@@ -78,10 +78,11 @@ FIRST_OF_EACH_DEPENDENCY_STEP = [t for i, t in enumerate(TARGETS) if t["runtime"
 # (a first build runs every one, a one-line change rebuilds from cache, the CA secret reaches no layer):
 # targets that differ in a version, or in the runtime alone (Node.js's and Go's), build the same way.
 FIRST_OF_EACH_BUILD = [t for i, t in enumerate(TARGETS) if all(t.builds_with != u.builds_with for u in TARGETS[:i])]
-# One target per test stage: a language, package manager and builder image, at each version (the test
-# stage runs on the version's toolchain whatever runtime the image ships on).
+# Targets whose test stages run every package manager and builder image, and every version's toolchain,
+# each at least once (the test stage is the same whatever runtime the image ships on).
 FIRST_OF_EACH_TEST_STAGE = [t for i, t in enumerate(TARGETS)
-                            if all((t.builds_with, t.version) != (u.builds_with, u.version) for u in TARGETS[:i])]
+                            if all(t.builds_with != u.builds_with for u in TARGETS[:i])
+                            or all((t["language"], t.version) != (u["language"], u.version) for u in TARGETS[:i])]
 # Targets whose language asks whether to install the project (Python): one per package manager, each
 # installing it its own way (uv sync; pip, through the hatchling or poetry-core backend).
 INSTALLABLE = [t for t in TARGETS if t["runtime"] == "distroless"
