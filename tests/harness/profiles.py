@@ -40,10 +40,11 @@ FIELDS = {
     "test_summary": "a regex on the build log that matches when the test runner ran and passed",
     "manifests": "per package manager: the files its dependency step reads (manifests, lockfiles)",
     "dependency_step": "per package manager: text of the RUN step that installs the dependencies",
-    "source_file": "the sample's main source file (a glob), which a one-line change touches",
+    "source_file": "the sample's main source file (a glob): a one-line change edits the greeting its `/` "
+                   "answers with, the first \"hello\" in it",
     "source_layer_mb": "the most, in MB (uncompressed), that the layers a one-line source change rebuilds may "
                        "hold: what a deploy of that change pulls",
-    "line_comment": "how a line comment starts in that file",
+    "line_comment": "how a line comment starts in that file, for a change that leaves the tests passing",
     "never_shipped": "fnmatch patterns of paths the runtime image must not add to its base: toolchains, package "
                      "managers and their caches, test tools, sources the build compiles",
     "registries": "the hosts the dependency step downloads from over HTTPS",
