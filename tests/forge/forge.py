@@ -212,6 +212,8 @@ def main(argv: list[str]) -> int:
         print("forge: the official registries answer; builds pull the real base images")
         return 0
     stand_ins = required(STAND_INS, argv)
+    # A line per stand-in as it is made (a cold forge takes minutes), not all at the end: a CI log is a pipe.
+    sys.stdout.reconfigure(line_buffering=True)
     print(f"forge: no container registry in reach; {len(stand_ins)} stand-ins for {len(argv)} images")
     try:
         forge(stand_ins)
