@@ -21,7 +21,7 @@ ACTIONLINT_VERSION=v1.7.12
 # The Java formatter of the render tier: 1.28.0 is the newest that runs on Java 17, the JDK most hosts have.
 GOOGLE_JAVA_FORMAT_VERSION=1.28.0
 GOOGLE_JAVA_FORMAT_SHA256=32342e7c1b4600f80df3471da46aee8012d3e1445d5ea1be1fb71289b07cc735
-DISK_FLOOR_GB=20        # a cold run wrote over 15 GB: stand-ins, build cache, test images kept to the end
+DISK_FLOOR_GB=20        # a cold run takes about 17 GB: stand-ins, build cache, test images kept to the end
 export DOCKER_BUILDKIT=1
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
