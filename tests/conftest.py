@@ -11,8 +11,6 @@ import pytest
 
 from tests.harness.matrix import Combination
 
-# The services of tests/test_services.py carry their own tests, which run in their images' test stage.
-collect_ignore = ["services"]
 
 # What one language's build tier may cost, in seconds of test time summed over its targets (both
 # workers' time added up), on this project's 2-core machines. Five languages at this budget keep

@@ -23,7 +23,7 @@ import yaml
 
 from tests.harness import docker as d
 from tests.harness.dockerfile import Dockerfile
-from tests.harness.matrix import _asked, _defaults, questions
+from tests.harness.matrix import asked, defaults, questions
 from tests.harness.profiles import common
 from tests.harness.render import render
 from tests.harness.targets import Target, distinct_dockerfiles
@@ -100,7 +100,7 @@ FIRST_OF_EACH_TEST_STAGE = [t for i, t in enumerate(TARGETS)
 # Targets whose language asks whether to install the project (Python): one per package manager, each
 # installing it its own way (uv sync; pip, through the hatchling or poetry-core backend).
 INSTALLABLE = [t for t in TARGETS if t["runtime"] == "distroless"
-               and _asked(questions()["install_project"], _defaults(t.combination.data))]
+               and asked(questions()["install_project"], defaults(t.combination.data))]
 # The stage every template installs its dependencies in: the CA tests build it alone.
 DEPENDENCY_STAGE = "deps"
 
@@ -514,7 +514,7 @@ def test_an_installed_project_runs_its_console_script(first, tmp_path):
     """install_project: the sample in the src/ layout, built and installed into the venv, passes its tests
     there and runs as its console script, with no source of its own in /app."""
     answers = {**first.combination.data, "install_project": True}
-    script = _defaults(answers)["entry_point"]  # the project's console script, by default
+    script = defaults(answers)["entry_point"]  # the project's console script, by default
     project = render(tmp_path / "installed", answers)
     tag = f"{first.tag}-installed"
     try:

@@ -25,15 +25,15 @@ import copier
 import pytest
 import yaml
 
-from tests.harness.matrix import COPIER_YML, _choices, questions
+from tests.harness import DFT_HOME
+from tests.harness.matrix import config
+from tests.harness.profiles import languages
 from tests.harness.render import render, template_copy
 
 pytestmark = pytest.mark.render
 
-FLOOR = str(yaml.safe_load(COPIER_YML.read_text())["_min_copier_version"])
-HOME = Path(os.environ.get("DFT_HOME") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-            / "dockerfile-templates")
-LANGUAGES = [value for value, _ in _choices(questions()["language"])]
+FLOOR = str(config()["_min_copier_version"])
+LANGUAGES = languages()
 # Answers beyond the defaults whose outcome the floor must reproduce too: a transliterated slug
 # default, and a name whose slug cannot be derived (the slug default is UNSET, so --defaults stops).
 OTHER_ANSWERS = {
@@ -44,7 +44,7 @@ OTHER_ANSWERS = {
 
 def copier_cli(version: str) -> Path:
     """The `copier` executable of that release, installed once into $DFT_HOME/copier-floor/<version>."""
-    venv = HOME / "copier-floor" / version
+    venv = DFT_HOME / "copier-floor" / version
     executable, complete = venv / "bin" / "copier", venv / ".complete"
     if complete.exists():
         return executable
@@ -55,7 +55,7 @@ def copier_cli(version: str) -> Path:
             # Built where it lives (a venv's scripts name their interpreter by path), marked complete last.
             shutil.rmtree(venv, ignore_errors=True)
             subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-            install = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet",
+            install = subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet",
                                       "--disable-pip-version-check", f"copier=={version}"],
                                      check=False, capture_output=True, text=True)
             assert install.returncode == 0, f"pip install copier=={version}:\n{install.stdout}{install.stderr}"

@@ -1,5 +1,5 @@
-"""Each language is one profile that the templates and the tests both read; each version is written once,
-where Renovate can bump it; the README names the images the Dockerfile builds on."""
+"""Each language is one folder whose profile the templates read and whose tests.yml the tests read; each version
+is written once, where Renovate can bump it; the README names the images the Dockerfile builds on."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ import yaml
 
 from tests.harness.dockerfile import Dockerfile
 from tests.harness.matrix import ROOT, combinations
-from tests.harness.profiles import FIELDS, PROFILES, ProfileError, check, common, languages, profile
+from tests.harness.profiles import (COMMON, PROFILE_FIELDS, TEMPLATES, TEST_FIELDS, ProfileError, check, common,
+                                    languages, profile, render_file)
 from tests.harness.render import rendered
 
 pytestmark = pytest.mark.render
@@ -25,12 +26,15 @@ def test_every_language_has_a_complete_profile(language):
     profile(language)  # raises ProfileError naming what is missing
 
 
-@pytest.mark.parametrize("field", FIELDS)
-def test_a_profile_without_a_field_is_refused_naming_it(field):
-    data = yaml.safe_load((PROFILES / "go.yml").read_text())
-    del data[field]
-    with pytest.raises(ProfileError, match=rf"profiles/go\.yml: no `{re.escape(field)}` field"):
-        check("go", data)
+@pytest.mark.parametrize("field", [*PROFILE_FIELDS, *TEST_FIELDS])
+def test_a_language_without_a_field_is_refused_naming_it(field):
+    language = languages()[0]
+    data = yaml.safe_load(render_file(TEMPLATES / language / "profile.yml"))
+    tests = yaml.safe_load((TEMPLATES / language / "tests.yml").read_text())
+    where = "profile" if field in PROFILE_FIELDS else "tests"
+    del (data if where == "profile" else tests)[field]
+    with pytest.raises(ProfileError, match=rf"templates/{language}/{where}\.yml: no `{re.escape(field)}` field"):
+        check(language, data, tests)
 
 
 def test_the_uids_are_the_contracts():
@@ -75,7 +79,7 @@ def renovate_matches() -> dict[str, list[dict]]:
 def test_renovate_reaches_every_annotated_version():
     # Each `# renovate:` comment announces a version Renovate must be able to bump in that one place.
     matches = renovate_matches()
-    for path in sorted(PROFILES.glob("*.yml")):
+    for path in [COMMON, *sorted(TEMPLATES.glob("*/*.yml"))]:
         name = str(path.relative_to(ROOT))
         annotated = len(re.findall(r"(?m)^\s*# renovate: ", path.read_text()))
         reached = [m for m in matches.get(name, []) if "datasource" in m]
@@ -85,7 +89,7 @@ def test_renovate_reaches_every_annotated_version():
 def test_renovate_reaches_every_action_pin():
     pins = set(common()["ci"]["actions"].values())
     reached = {f"{m['depName']}@{m['currentDigest']}  # {m['currentValue']}"
-               for m in renovate_matches().get("profiles/common.yml", []) if "currentDigest" in m}
+               for m in renovate_matches().get(str(COMMON.relative_to(ROOT)), []) if "currentDigest" in m}
     assert pins == reached, f"action pins Renovate cannot bump: {sorted(pins - reached)}"
 
 

@@ -21,8 +21,8 @@ import yaml
 from questionary import Choice
 
 from tests.harness.dockerfile import Dockerfile
-from tests.harness.matrix import ROOT, _choices, combinations, questions
-from tests.harness.profiles import profile
+from tests.harness.matrix import ROOT, combinations, questions
+from tests.harness.profiles import languages, profile
 from tests.harness.render import render, template_copy
 
 pytestmark = pytest.mark.render
@@ -72,27 +72,15 @@ BAD_ANSWERS = [
     ("health_path", '/a"b', HEALTH_PATH),
     ("health_port", "80", "Type a port from 1024 to 65535, e.g. 9090"),
     ("health_port", "8080", "Leave it empty: that is $PORT"),
-    ("go_main_package", "cmd/api", "Type ./ and a folder, e.g. ./cmd/my-service"),
-    ("go_main_package", "./cmd/../api", "Type ./ and a folder, e.g. ./cmd/my-service"),
-    ("go_main_package", "./cmd/api/", "Type ./ and a folder, e.g. ./cmd/my-service"),
-    ("rust_binary", "src/bin/api.rs", "Type letters, digits, - and _, e.g. src-bin-api-rs"),
-    ("rust_binary", "my api", "Type letters, digits, - and _, e.g. my-api"),
-    ("java_main_class", "src/main/java/com/acme/Api.java", "Type a class with its package, e.g. com.acme.Api"),
-    ("java_main_class", "com.acme.Api.main()", "Type a class with its package, e.g. com.acme.Api"),
-    ("java_main_class", "com.acme.9Api", "Type a class with its package, e.g. com.example.App"),
     ("extra_files", "static/ ../secrets", EXTRA_FILES),
     ("extra_files", ".env", EXTRA_FILES),
     ("extra_files", "/etc/ssl", EXTRA_FILES),
-    ("package_name", "my-service", "Type a Python name: a-z, 0-9, _, e.g. my_service"),
-    ("package_name", "9lives", "Type a Python name: a-z, 0-9, _, e.g. _9lives"),
-    ("entry_point", 'python -c "import app"', "Type words with no quotes or $, e.g. python -m my_service"),
-    ("entry_point", "gunicorn $APP", "Type words with no quotes or $, e.g. python -m my_service"),
-    ("entry_point", "/usr/bin/python -m app", "Drop the path, e.g. python -m app"),
 ]
-# The answers a question needs before it is asked (Python's questions need language=python).
-ASKED_AFTER = {"package_name": {"language": "python"}, "entry_point": {"language": "python"},
-               "go_main_package": {"language": "go"}, "rust_binary": {"language": "rust"},
-               "java_main_class": {"language": "java"}}
+# Each language's own (its tests.yml's `answers`), asked after the answer that picks the language.
+BAD_ANSWERS = [(*case, {}) for case in BAD_ANSWERS] + [
+    (*case, {"language": language}) for language in languages() for case in profile(language).answers["bad"]]
+
+
 # Questions with choices: copier's own message names the choices.
 BAD_ANSWERS_ELSEWHERE = [
     ("runtime", "alpine", "not in"),
@@ -112,16 +100,10 @@ GOOD_ANSWERS = [
     ("project_name", "東京 API"),
     ("project_name", "42"),
     ("health_port", "9090"),
-    ("go_main_package", "./cmd/my-service"),
-    ("go_main_package", "./internal/app_v2"),
-    ("rust_binary", "ledger_api-2"),
-    ("java_main_class", "com.acme.billing.BillingApplication"),
-    ("java_main_class", "App"),
     ("extra_files", "static/ templates/*.html migrations openapi.yaml"),
-    ("package_name", "_private2"),
-    ("entry_point", "gunicorn -b 0.0.0.0:8080 app.main:app"),
-    ("entry_point", "uvicorn app.main:app --host=0.0.0.0 --port=8080"),
 ]
+GOOD_ANSWERS = [(*case, {}) for case in GOOD_ANSWERS] + [
+    (*case, {"language": language}) for language in languages() for case in profile(language).answers["good"]]
 
 
 def prefix(question: str) -> str:
@@ -162,10 +144,10 @@ def prompt_for(question: str, answers: dict, monkeypatch, dest: Path) -> dict:
     return prompted.value.spec
 
 
-@pytest.mark.parametrize(("question", "answer", "message"), BAD_ANSWERS, ids=lambda v: str(v)[:24])
-def test_bad_answer_is_rejected_with_a_hint(question, answer, message, tmp_path):
+@pytest.mark.parametrize(("question", "answer", "message", "before"), BAD_ANSWERS, ids=lambda v: str(v)[:24])
+def test_bad_answer_is_rejected_with_a_hint(question, answer, message, before, tmp_path):
     with pytest.raises(ValueError) as rejected:
-        render(tmp_path / "project", {**ASKED_AFTER.get(question, {}), question: answer})
+        render(tmp_path / "project", {**before, question: answer})
     assert str(rejected.value) == prefix(question) + message
     assert len(message) <= COLUMNS, f"{len(message)} columns: {message}"
     hint = message.split(", e.g.")[0]
@@ -173,9 +155,9 @@ def test_bad_answer_is_rejected_with_a_hint(question, answer, message, tmp_path)
     assert is_empty(tmp_path / "project")
 
 
-@pytest.mark.parametrize(("question", "answer", "message"), BAD_ANSWERS, ids=lambda v: str(v)[:24])
-def test_the_prompt_shows_the_same_message(question, answer, message, tmp_path, monkeypatch):
-    spec = prompt_for(question, ASKED_AFTER.get(question, {}), monkeypatch, tmp_path / "project")
+@pytest.mark.parametrize(("question", "answer", "message", "before"), BAD_ANSWERS, ids=lambda v: str(v)[:24])
+def test_the_prompt_shows_the_same_message(question, answer, message, before, tmp_path, monkeypatch):
+    spec = prompt_for(question, before, monkeypatch, tmp_path / "project")
     assert spec["validate"](str(answer)) == prefix(question) + message
 
 
@@ -187,9 +169,9 @@ def test_bad_answer_elsewhere_is_rejected_with_a_hint(question, answer, hint, tm
     assert is_empty(tmp_path / "project")
 
 
-@pytest.mark.parametrize(("question", "answer"), GOOD_ANSWERS, ids=lambda v: str(v)[:24])
-def test_good_answer_is_accepted(question, answer, tmp_path):
-    data = {**ASKED_AFTER.get(question, {}), question: answer,
+@pytest.mark.parametrize(("question", "answer", "before"), GOOD_ANSWERS, ids=lambda v: str(v)[:24])
+def test_good_answer_is_accepted(question, answer, before, tmp_path):
+    data = {**before, question: answer,
             **({"project_slug": "tokyo-api"} if question == "project_name" else {})}
     render(tmp_path / "project", data)
 
@@ -233,11 +215,11 @@ def test_a_name_without_letters_is_refused_on_the_name(tmp_path, monkeypatch):
     assert spec["validate"]("!!!") == prefix("project_name") + NAME
 
 
-def test_port_prints_as_the_number(tmp_path):
-    project = render(tmp_path / "project", {"port": "9000", "language": "python"})
+@pytest.mark.parametrize("language", languages())
+def test_port_prints_as_the_number(language, tmp_path):
+    project = render(tmp_path / "project", {"port": "9000", "language": language})
     dockerfile = (project / "Dockerfile").read_text()
     assert "ENV PORT=9000\n" in dockerfile and "EXPOSE 9000\n" in dockerfile
-    assert "DEFAULT_PORT = 9000\n" in (project / "my_service" / "__main__.py").read_text()
     assert '"9000:9000"' in (project / "compose.yaml").read_text()
 
 
@@ -253,10 +235,11 @@ def test_port_recorded_as_a_number_still_updates(tmp_path):
     update` to this template keeps that answer, and the files print the same port."""
     template = tmp_path / "template"
     shutil.copytree(template_copy(), template)
-    config = yaml.safe_load((template / "copier.yml").read_text())
-    config["port"] = {"type": "int", "help": "Port", "default": 8080, "validator": (
-        "{% if port < 1024 or port > 65535 %}Port {{ port }} is out of range{% endif %}")}
-    (template / "copier.yml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
+    # A last document redefines the question: copier takes the last of its documents' definitions.
+    port = {"port": {"type": "int", "help": "Port", "default": 8080, "validator": (
+        "{% if port < 1024 or port > 65535 %}Port {{ port }} is out of range{% endif %}")}}
+    with (template / "copier.yml").open("a") as copier_yml:
+        copier_yml.write("---\n" + yaml.safe_dump(port, sort_keys=False))
     git("init", cwd=template)
     git("add", "-A", cwd=template)
     git("commit", "-m", "port as int", cwd=template)
@@ -281,17 +264,16 @@ def test_port_recorded_as_a_number_still_updates(tmp_path):
 
 
 def test_languages_offered_are_the_template_folders():
-    offered = {value for value, _ in _choices(questions()["language"])}
     folders = {path.name for path in (ROOT / "templates").iterdir() if path.is_dir()}
-    assert offered == folders
+    assert set(languages()) == folders
 
 
-LANGUAGES = [value for value, _ in _choices(questions()["language"])]
+LANGUAGES = languages()
 
 
 def has_scratch(language: str) -> bool:
     """Whether the language's profile names a scratch image: the one fact the runtime question reads."""
-    return "scratch" in yaml.safe_load((ROOT / "profiles" / f"{language}.yml").read_text())["images"]
+    return "scratch" in profile(language).images
 
 
 def scratch_choice(language: str, monkeypatch, dest: Path) -> Choice:

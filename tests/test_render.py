@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from tests.harness.dockerfile import Dockerfile
-from tests.harness.matrix import _asked, _defaults, combinations, layouts, questions
+from tests.harness.matrix import asked, defaults, combinations, layouts, questions
 from tests.harness.profiles import common, languages
 from tests.harness.render import render, rendered
 
@@ -238,8 +238,8 @@ def test_answers_file_records_every_choice(combination):
     combination's choice or the default, as the same type (a version "1.26" read back as the number
     1.26, or a port as text, is another answer)."""
     recorded = yaml.safe_load((rendered(combination) / ".copier-answers.yml").read_text())
-    context = _defaults(combination.data)
-    expected = {name: context[name] for name, spec in questions().items() if name in context and _asked(spec, context)}
+    context = defaults(combination.data)
+    expected = {name: context[name] for name, spec in questions().items() if name in context and asked(spec, context)}
     recorded = {name: value for name, value in recorded.items() if not name.startswith("_")}
     wrong = {name: f"recorded {shown(recorded, name)}, want {shown(expected, name)}"
              for name in sorted(recorded.keys() | expected.keys()) if shown(recorded, name) != shown(expected, name)}

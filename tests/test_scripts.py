@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.harness.matrix import ROOT
+from tests.harness.profiles import languages
 
 pytestmark = pytest.mark.render
 
@@ -30,7 +31,7 @@ def test_script_passes_shellcheck(script):
     (["-mrender"], False),
     (["-m", "render and not build"], False),
     (["-k", "questions"], False),
-    (["-k", "go", "-m", "build"], True),
+    (["-k", languages()[0], "-m", "build"], True),
 ], ids=lambda v: " ".join(v) if isinstance(v, list) else str(v))
 def test_scripts_test_needs_an_engine_only_for_build_tests(args, needs_images):
     result = subprocess.run([sys.executable, "-m", "tests.harness.needs", *args], cwd=ROOT, capture_output=True,

@@ -1,4 +1,4 @@
-"""Real services drop in: services written for these tests (tests/services/<name>/), each in a layout
+"""Real services drop in: services written for these tests (templates/<language>/services/<name>/), each in a layout
 other than the sample's, replace the sample of a project rendered with their answers (answers.yml) and
 keep every file the template owns as rendered. Each builds, passes its own tests in the `test` stage,
 turns healthy, answers its health path, serves what proves its own files arrived (expect.yml) and stops
@@ -18,24 +18,29 @@ import yaml
 from tests.harness import docker as d
 from tests.harness.dockerfile import Dockerfile
 from tests.harness.matrix import Combination
-from tests.harness.profiles import profile
+from tests.harness.profiles import TEMPLATES, languages, profile
 from tests.harness.render import rendered
 
-SERVICES = Path(__file__).parent / "services"
-# What the template owns in a generated project: the user keeps these as rendered and edits none of
-# them (the generated README's "Replace the sample" section says the same). Everything else is the
-# sample, which the service replaces.
-TEMPLATE_OWNED = {"Dockerfile", ".dockerignore", ".healthprobe", "README.md", "compose.yaml", ".github",
-                  ".gitlab-ci.yml", ".copier-answers.yml", ".yamllint", "mvnw", "mvnw.cmd", ".mvn", ".gitattributes"}
+# What the template owns in every generated project: the user keeps these as rendered and edits none of
+# them (the generated README's "Replace the sample" section says the same), and what a language owns
+# besides (its profile's owned_files). Everything else is the sample, which the service replaces.
+EVERY_LANGUAGE_OWNS = {"Dockerfile", ".dockerignore", ".healthprobe", "README.md", "compose.yaml", ".github",
+                       ".gitlab-ci.yml", ".copier-answers.yml", ".yamllint"}
+
+
+def template_owned(language: str) -> set[str]:
+    """The top-level names of what the template owns in a project of that language."""
+    return EVERY_LANGUAGE_OWNS | {path.split("/")[0] for path in profile(language).owned_files}
 
 
 @dataclass(frozen=True)
 class Service:
+    language: str
     name: str
 
     @property
     def source(self) -> Path:
-        return SERVICES / self.name
+        return TEMPLATES / self.language / "services" / self.name
 
     @property
     def answers(self) -> dict:
@@ -67,7 +72,7 @@ class Service:
     def drop_in(self, dest: Path) -> Path:
         """The rendered project with its sample replaced by the service's files."""
         def sample(folder: str, names: list[str]) -> list[str]:  # at the top: all but what the template owns
-            return [n for n in names if n not in TEMPLATE_OWNED] if folder == str(self.rendered) else []
+            return [n for n in names if n not in template_owned(self.language)] if folder == str(self.rendered) else []
 
         project = shutil.copytree(self.rendered, dest, ignore=sample)
         for path in self.files:
@@ -75,7 +80,8 @@ class Service:
         return project
 
 
-SERVICE_LIST = [Service(path.name) for path in sorted(SERVICES.iterdir()) if (path / "answers.yml").exists()]
+SERVICE_LIST = [Service(language, path.parent.name) for language in languages()
+                for path in sorted((TEMPLATES / language).glob("services/*/answers.yml"))]
 
 
 @pytest.fixture(scope="module", params=[
@@ -106,7 +112,7 @@ def container(service, image):
 
 @pytest.mark.render
 def test_service_brings_no_file_the_template_owns(service):
-    owned = sorted(p.name for p in service.files if p.name in TEMPLATE_OWNED)
+    owned = sorted(p.name for p in service.files if p.name in template_owned(service.language))
     assert not owned, f"{service.name}: replaces {owned}, which the template owns: answers should do"
 
 

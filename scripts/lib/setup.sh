@@ -3,7 +3,7 @@
 # State that outlives a run (the private engine, its images and caches, tools) lives in $DFT_HOME.
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-DFT_HOME=${DFT_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/dockerfile-templates}
+export DFT_HOME=${DFT_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/dockerfile-templates}
 ENGINE_DIR=$DFT_HOME/engine
 ENGINE_SOCK=$ENGINE_DIR/docker.sock
 # The private engines, best first. Debian 14's Docker 28 (BuildKit 0.2x) builds concurrently; Debian 13's
@@ -18,9 +18,6 @@ declare -A ENGINE_PACKAGES=(
 ENGINE_FLOOR=25         # BuildKit with COPY --link, heredocs and HEALTHCHECK --start-interval
 CONCURRENT_FLOOR=28     # from here on, builds run on two workers
 ACTIONLINT_VERSION=v1.7.12
-# The Java formatter of the render tier: 1.28.0 is the newest that runs on Java 17, the JDK most hosts have.
-GOOGLE_JAVA_FORMAT_VERSION=1.28.0
-GOOGLE_JAVA_FORMAT_SHA256=32342e7c1b4600f80df3471da46aee8012d3e1445d5ea1be1fb71289b07cc735
 DISK_FLOOR_GB=20        # a cold run takes about 17 GB: stand-ins, build cache, test images kept to the end
 export DOCKER_BUILDKIT=1
 
@@ -47,19 +44,6 @@ ensure_actionlint() {
   say "building actionlint $ACTIONLINT_VERSION from the Go module proxy"
   GOBIN=$DFT_HOME/bin go install "github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION" \
     || die "go install of actionlint failed: is the Go module proxy (or your GOPROXY) in reach?"
-}
-
-# google-java-format's jar (all dependencies in), from Maven Central, checked against its SHA-256, into
-# $DFT_HOME/lib, where tests/test_code_style.py runs it with the host's java.
-ensure_google_java_format() {
-  local jar=$DFT_HOME/lib/google-java-format-$GOOGLE_JAVA_FORMAT_VERSION-all-deps.jar
-  [[ -f $jar ]] && return
-  say "downloading google-java-format $GOOGLE_JAVA_FORMAT_VERSION from Maven Central"
-  mkdir -p "$DFT_HOME/lib"
-  curl -fsSL -o "$jar.part" "https://repo.maven.apache.org/maven2/com/google/googlejavaformat/google-java-format/$GOOGLE_JAVA_FORMAT_VERSION/${jar##*/}" \
-    || die "could not download google-java-format: is Maven Central (repo.maven.apache.org) in reach?"
-  echo "$GOOGLE_JAVA_FORMAT_SHA256  $jar.part" | sha256sum --check --quiet - || die "google-java-format's jar does not match its SHA-256"
-  mv "$jar.part" "$jar"
 }
 
 # Host commands the private engine or the forge need, each from the Debian package of its name; as root.

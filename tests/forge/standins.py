@@ -22,7 +22,7 @@ from pathlib import Path
 
 from tests.forge.forge import RootfsStandIn, StandIn
 from tests.forge.frontend import FRONTEND_VERSION, build_frontend
-from tests.harness.profiles import PROFILES, Profile, common, languages, profile, resolve
+from tests.harness.profiles import Profile, common, languages, profile, resolve
 
 
 @dataclass(frozen=True)
@@ -354,7 +354,7 @@ def rust_slim(profile: Profile) -> list[StandIn]:
 # The image distroless layers its python3 and nodejs images on (static, then base, then cc): glibc, libgcc,
 # libstdc++, on the static image. Its reference is made here, on common.yml's Debian release: the python3
 # and nodejs recipes are built FROM it, and Rust runs on it (profiles/rust.yml names the same reference).
-DISTROLESS_CC = resolve("gcr.io/distroless/cc-debian{debian_version}:nonroot")
+DISTROLESS_CC = f"gcr.io/distroless/cc-debian{common()['debian']['version']}:nonroot"
 
 
 def distroless_cc() -> StandIn:
@@ -397,24 +397,16 @@ RECIPES = {
     "python-slim": python_slim,
     "uv": uv,
     "distroless-static": lambda profile: [
-        StandIn(tags=(resolve(image(profile, "gcr.io/distroless/static-")),), recipe="distroless-static")],
+        StandIn(tags=(image(profile, "gcr.io/distroless/static-"),), recipe="distroless-static")],
     "distroless-cc": lambda profile: [distroless_cc()],
     "distroless-python": lambda profile: [
         distroless_cc(),
-        StandIn(tags=(resolve(image(profile, "gcr.io/distroless/python3-")),), recipe="distroless-python")],
+        StandIn(tags=(image(profile, "gcr.io/distroless/python3-"),), recipe="distroless-python")],
     "node-slim": node_slim,
     "distroless-nodejs": distroless_nodejs,
     "rust-slim": rust_slim,
     "distroless-java": distroless_java,
 }
-
-
-def profiled_languages() -> list[str]:
-    """copier.yml's languages, then any other language with a profile: one whose template is still being
-    written has its profile, and so its stand-ins and their tests, before copier.yml offers it."""
-    offered = languages()
-    return offered + sorted(path.stem for path in PROFILES.glob("*.yml")
-                            if path.stem != "common" and path.stem not in offered)
 
 
 def stand_ins() -> list[StandIn]:
@@ -425,7 +417,7 @@ def stand_ins() -> list[StandIn]:
         StandIn(tags=(common()["frontend"], f"docker/dockerfile:{FRONTEND_VERSION}"), recipe="dockerfile-frontend",
                 inputs=build_frontend),
     ]
-    for language in profiled_languages():
+    for language in languages():
         for recipe in profile(language).forge:
             if recipe not in RECIPES:
                 raise SystemExit(f"forge: profiles/{language}.yml names the recipe {recipe!r}; "

@@ -1,8 +1,8 @@
-"""The language profiles (profiles/<language>.yml) and what every language shares (profiles/common.yml),
-as the tests and the forge read them. copier.yml hands the very same files to the templates as
-`profile` and `common`, so a language is a template folder plus one profile.
+"""Each language's folder, templates/<language>/, as the tests and the forge read it: `profile.yml`, what the
+templates know (copier.yml hands the very same file to them as `profile`), and `tests.yml`, what the
+tests know; includes/common.yml (`common`) is what every language shares.
 
-`python -m tests.harness.profiles` prints the profiles side by side.
+`python -m tests.harness.profiles` prints the languages side by side.
 """
 
 from __future__ import annotations
@@ -16,13 +16,14 @@ from pathlib import Path
 
 import yaml
 
-from tests.harness.matrix import ROOT, _choices, questions
+from tests.harness.matrix import ROOT, choices, jinja, questions
 
-PROFILES = ROOT / "profiles"
+TEMPLATES = ROOT / "templates"
+COMMON = ROOT / "includes" / "common.yml"
 RUNTIMES = ("distroless", "scratch", "slim")
 
-# Every field a language's profile must name, and what it holds: the message when one is missing.
-FIELDS = {
+# Every field of a language's profile.yml, what the templates read: the message when one is missing.
+PROFILE_FIELDS = {
     "name": "the language's name as people write it, e.g. Go",
     "versions": "the version choices and pins: each answer's versions, and the tools' versions",
     "images": "per runtime (distroless, scratch, slim): the `builder` and `runtime` image",
@@ -35,10 +36,20 @@ FIELDS = {
                         "when every runtime offers every version)",
     "init": "true when the service runs under tini as PID 1, because the language's processes ignore SIGTERM "
             "there unless the app handles it",
+    "manifests": "per package manager: the files its dependency step reads (manifests, lockfiles)",
+    "owned_files": "files of the project the template owns beyond those every language has ([] when none)",
+}
+# Fields a profile.yml may have: the entry_point question's, where the language asks it.
+OPTIONAL_PROFILE_FIELDS = {
+    "entry_point": "the entry_point question's `help`, and `program_dir`, where the image finds the command's "
+                   "program (empty when the command is the interpreter's arguments)",
+}
+
+# Every field of a language's tests.yml, what the tests read.
+TEST_FIELDS = {
     "size_budget_mb": "per runtime: the sample app's image budget in MB, or one per version choice where the "
                       "runtime's base image grows with the version",
     "test_summary": "a regex on the build log that matches when the test runner ran and passed",
-    "manifests": "per package manager: the files its dependency step reads (manifests, lockfiles)",
     "dependency_step": "per package manager: text of the RUN step that installs the dependencies",
     "source_file": "the sample's main source file (a glob): a one-line change edits the greeting its `/` "
                    "answers with, the first \"hello\" in it",
@@ -50,8 +61,13 @@ FIELDS = {
     "registries": "the hosts the dependency step downloads from over HTTPS",
     "add_dependency": "file -> text to append so that the dependency step downloads a new package ({} when "
                       "the sample already downloads one)",
-    "forge": "the recipes of tests/forge/standins.py that make this language's images",
+    "forge": "the forge's recipes that make this language's images",
+    "layouts": "name -> answers beyond the matrix's choices that shape a project's layout ({} when none)",
+    "answers": "`bad`: [question, answer, message] its validators refuse, `good`: [question, answer] they take",
+    "formatters": "the language's standard formatter and linter: name, argv, bad_file, and env, prepare, download, "
+                  "toolchain, output_is_finding where needed",
 }
+FIELDS = PROFILE_FIELDS | TEST_FIELDS
 
 
 class ProfileError(Exception):
@@ -60,32 +76,38 @@ class ProfileError(Exception):
 
 @cache
 def common() -> dict:
-    return yaml.safe_load((PROFILES / "common.yml").read_text())
+    return yaml.safe_load(COMMON.read_text())
 
 
-def debian(ref: str) -> str:
-    """A profile's image reference with the Debian release filled in, as includes/macros.jinja does."""
-    release = common()["debian"]
-    return ref.replace("{debian}", release["codename"]).replace("{debian_version}", str(release["version"]))
+def render_file(path: Path) -> str:
+    """A language's file rendered as copier includes it: a Jinja template that may read `common`."""
+    return jinja().get_template(str(path.relative_to(ROOT))).render(common=common())
 
 
 def resolve(ref: str, **args: str) -> str:
-    """An image reference with the Debian release and the given ARGs (${NAME}) filled in."""
-    ref = debian(ref)
-    for name, value in args.items():
-        ref = ref.replace(f"${{{name}}}", value)
-    return ref
+    """An image reference with the given version ARGs (${NAME}) filled in, by the README's own macro."""
+    macro = "{% from 'includes/macros.jinja' import shown %}{{ shown(ref, args) }}"
+    return jinja().from_string(macro).render(ref=ref, args=args)
 
 
 @dataclass(frozen=True)
 class Profile:
+    """A language as its folder describes it: profile.yml's fields, then tests.yml's."""
+
     language: str
     data: dict
+    tests: dict
 
     def __getattr__(self, field: str):
-        if field in FIELDS:
-            return self.data[field]
+        if field in PROFILE_FIELDS or field in OPTIONAL_PROFILE_FIELDS:
+            return self.data.get(field)
+        if field in TEST_FIELDS:
+            return self.tests[field]
         raise AttributeError(field)
+
+    @property
+    def folder(self) -> Path:
+        return TEMPLATES / self.language
 
     @property
     def runtimes(self) -> list[str]:
@@ -109,43 +131,53 @@ class Profile:
         return project / matches[0]
 
 
-def check(language: str, data: object) -> Profile:
-    """The profile, or ProfileError naming the field that is missing or malformed."""
-    where = f"profiles/{language}.yml"
+def check_fields(where: str, data: object, fields: dict[str, str], optional: dict[str, str]) -> dict:
+    """The file's fields, or ProfileError naming the one that is missing or unknown."""
     if not isinstance(data, dict):
         raise ProfileError(f"{where}: not a mapping of fields")
-    for field, meaning in FIELDS.items():
+    for field, meaning in fields.items():
         if field not in data:
             raise ProfileError(f"{where}: no `{field}` field ({meaning})")
-    unknown = sorted(set(data) - set(FIELDS))
+    unknown = sorted(set(data) - set(fields) - set(optional))
     if unknown:
-        raise ProfileError(f"{where}: unknown field(s) {unknown}; the fields are {list(FIELDS)}")
+        raise ProfileError(f"{where}: unknown field(s) {unknown}; the fields are {list(fields) + list(optional)}")
+    return data
+
+
+def check(language: str, data: object, tests: object) -> Profile:
+    """The language, or ProfileError naming the field that is missing or malformed."""
+    where = f"templates/{language}/profile.yml"
+    data = check_fields(where, data, PROFILE_FIELDS, OPTIONAL_PROFILE_FIELDS)
+    tests = check_fields(f"templates/{language}/tests.yml", tests, TEST_FIELDS, {})
     for runtime, images in data["images"].items():
         if runtime not in RUNTIMES:
             raise ProfileError(f"{where}: images.{runtime}: the runtimes are {list(RUNTIMES)}")
         for role in ("builder", "runtime"):
             if not isinstance(images, dict) or role not in images:
                 raise ProfileError(f"{where}: images.{runtime} has no `{role}` image")
-    if set(data["size_budget_mb"]) != set(data["images"]):
-        raise ProfileError(f"{where}: size_budget_mb names {sorted(data['size_budget_mb'])}, "
-                           f"images names {sorted(data['images'])}: one budget per runtime")
+    if set(tests["size_budget_mb"]) != set(data["images"]):
+        raise ProfileError(f"templates/{language}/tests.yml: size_budget_mb names {sorted(tests['size_budget_mb'])}, "
+                           f"profile.yml's images name {sorted(data['images'])}: one budget per runtime")
     try:
-        re.compile(data["test_summary"])
+        re.compile(tests["test_summary"])
     except re.error as error:
-        raise ProfileError(f"{where}: test_summary is not a regex: {error}") from error
-    return Profile(language, data)
+        raise ProfileError(f"templates/{language}/tests.yml: test_summary is not a regex: {error}") from error
+    return Profile(language, data, tests)
 
 
 def languages() -> list[str]:
-    return [value for value, _ in _choices(questions()["language"])]
+    """copier.yml's `language` choices: each one a folder of templates/."""
+    return [value for value, _ in choices(questions()["language"])]
 
 
 @cache
 def profile(language: str) -> Profile:
-    path = PROFILES / f"{language}.yml"
-    if not path.exists():
-        raise ProfileError(f"{path.relative_to(ROOT)} is missing: every language of copier.yml needs a profile")
-    return check(language, yaml.safe_load(path.read_text()))
+    folder = TEMPLATES / language
+    for name in ("profile.yml", "tests.yml"):
+        if not (folder / name).exists():
+            raise ProfileError(f"templates/{language}/{name} is missing: every language of copier.yml needs one")
+    return check(language, yaml.safe_load(render_file(folder / "profile.yml")),
+                 yaml.safe_load((folder / "tests.yml").read_text()))
 
 
 CELL = 48  # the widest a cell of the table gets
@@ -158,10 +190,13 @@ def table() -> str:
         if isinstance(value, dict) and value:
             for key, item in value.items():
                 yield from flat(item, f"{prefix}.{key}")
+        elif isinstance(value, list) and all(isinstance(item, dict) and "name" in item for item in value):
+            for item in value:  # formatters, by name
+                yield from flat({k: v for k, v in item.items() if k != "name"}, f"{prefix}.{item['name']}")
         elif isinstance(value, list):
-            yield prefix, ", ".join(value)
+            yield prefix, ", ".join(map(str, value))
         else:
-            lines = debian(str(value)).strip().splitlines() or ["{}"]
+            lines = str(value).strip().splitlines() or ["{}"]
             cell = lines[0] + (f" (+{len(lines) - 1} lines)" if len(lines) > 1 else "")
             yield prefix, cell if len(cell) <= CELL else cell[:CELL - 1] + "…"
 
@@ -172,7 +207,7 @@ def table() -> str:
         cells = {"debian": f"{release['codename']} ({release['version']})"}
         cells |= {f"uid.{runtime}": str(chosen.uid(runtime)) for runtime in chosen.runtimes}
         for field in FIELDS:
-            cells |= dict(flat(chosen.data[field], field))
+            cells |= dict(flat(getattr(chosen, field), field))
         columns[chosen.name] = cells
     order = ["debian", *(f"uid.{r}" for r in RUNTIMES)]
     rows = [row for row in order if any(row in c for c in columns.values())]

@@ -13,7 +13,7 @@ import copier
 from tests.harness.matrix import ROOT, Combination
 
 # What copier reads; a plain (non-git) copy renders the working tree, uncommitted edits included.
-TEMPLATE_PARTS = ("copier.yml", "templates", "includes", "profiles")
+TEMPLATE_PARTS = ("copier.yml", "templates", "includes")
 # Rendered projects, shared by every test process of a run (and by runs of the same template tree):
 # each combination is rendered once, not once per xdist worker.
 RENDERS = Path(tempfile.gettempdir()) / "dft-renders"
