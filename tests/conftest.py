@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness.matrix import Combination
+from dft.matrix import Combination
 
 
 # What one language's build tier may cost, in seconds of test time summed over its targets (both
@@ -37,7 +37,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
                if isinstance(r, pytest.TestReport)]
     build_reports = [r for r in reports if "build" in getattr(r, "keywords", {})]
     if build_reports:
-        from tests.harness import docker
+        from dft import docker
 
         workers = getattr(config.option, "numprocesses", None) or 1
         terminalreporter.section("engine")

@@ -21,12 +21,12 @@ import certifi
 import pytest
 import yaml
 
-from tests.harness import docker as d
-from tests.harness.dockerfile import Dockerfile
-from tests.harness.matrix import asked, defaults, questions
-from tests.harness.profiles import common
-from tests.harness.render import render
-from tests.harness.targets import Target, distinct_dockerfiles
+from dft import docker as d
+from dft.dockerfile import Dockerfile
+from dft.matrix import questions
+from dft.languages import common
+from dft.render import render
+from dft.targets import Target, as_params, distinct_dockerfiles
 
 pytestmark = pytest.mark.build
 
@@ -67,13 +67,6 @@ def add_dependency(target: Target, project: Path) -> None:
             file.write(text)
 
 
-def as_params(targets: list[Target]) -> list:
-    """Each target with its xdist group, so that one worker builds its image once and runs all its tests,
-    and the images it builds on, so that scripts/test forges only those."""
-    return [pytest.param(t, id=t.id, marks=[pytest.mark.xdist_group(t.id), pytest.mark.images(*t.images)])
-            for t in targets]
-
-
 TARGETS = distinct_dockerfiles()
 # One target per language, for promises that hold whatever the other answers are.
 FIRST_OF_EACH_LANGUAGE = [t for i, t in enumerate(TARGETS) if all(t["language"] != u["language"] for u in TARGETS[:i])]
@@ -97,10 +90,6 @@ FIRST_OF_EACH_BUILD = [t for i, t in enumerate(TARGETS) if all(t.builds_with != 
 FIRST_OF_EACH_TEST_STAGE = [t for i, t in enumerate(TARGETS)
                             if all(t.builds_with != u.builds_with for u in TARGETS[:i])
                             or all((t["language"], t.version) != (u["language"], u.version) for u in TARGETS[:i])]
-# Targets whose language asks whether to install the project (Python): one per package manager, each
-# installing it its own way (uv sync; pip, through the hatchling or poetry-core backend).
-INSTALLABLE = [t for t in TARGETS if t["runtime"] == "distroless"
-               and asked(questions()["install_project"], defaults(t.combination.data))]
 # The stage every template installs its dependencies in: the CA tests build it alone.
 DEPENDENCY_STAGE = "deps"
 
@@ -505,25 +494,3 @@ def test_health_path_is_an_answer(first, tmp_path):
         assert not d.inspect(f"{first.tag}-none")["Config"].get("Healthcheck"), f"{first.id}: a HEALTHCHECK is left"
     finally:
         d.docker("rmi", f"{first.tag}-ready", f"{first.tag}-none", check=False)
-
-
-
-
-@pytest.mark.parametrize("first", as_params(INSTALLABLE))
-def test_an_installed_project_runs_its_console_script(first, tmp_path):
-    """install_project: the sample in the src/ layout, built and installed into the venv, passes its tests
-    there and runs as its console script, with no source of its own in /app."""
-    answers = {**first.combination.data, "install_project": True}
-    script = defaults(answers)["entry_point"]  # the project's console script, by default
-    project = render(tmp_path / "installed", answers)
-    tag = f"{first.tag}-installed"
-    try:
-        d.build(project, f"{tag}-test", target="test")
-        with d.Container(d.build(project, tag).tag, first.port) as container:
-            container.wait_healthy()
-            assert container.get(HEALTH_PATH)[0] == 200, first.id
-            processes = d.docker("top", container.id, "-o", "pid,args").stdout.splitlines()[1:]
-        assert any(line.endswith(f"/venv/bin/{script}") for line in processes), f"{first.id}: runs {processes}"
-        assert not [path for path in d.image_files(tag) if path.startswith("/app/")], f"{first.id}: /app holds files"
-    finally:
-        d.docker("rmi", tag, f"{tag}-test", check=False)

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness.matrix import combinations, layouts
-from tests.harness import DFT_HOME
-from tests.harness.profiles import profile
-from tests.harness.render import rendered
+from dft.matrix import combinations, layouts
+from dft import DFT_HOME
+from dft.languages import profile
+from dft.render import rendered
 
 pytestmark = pytest.mark.render
 

@@ -25,10 +25,10 @@ import copier
 import pytest
 import yaml
 
-from tests.harness import DFT_HOME
-from tests.harness.matrix import config
-from tests.harness.profiles import languages
-from tests.harness.render import render, template_copy
+from dft import DFT_HOME
+from dft.matrix import config
+from dft.languages import languages
+from dft.render import render, template_copy
 
 pytestmark = pytest.mark.render
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.harness.examples import drift, stale
-from tests.harness.targets import distinct_dockerfiles
+from dft.examples import drift, stale
+from dft.targets import distinct_dockerfiles
 
 pytestmark = pytest.mark.render
 

@@ -16,8 +16,8 @@ from functools import cache
 import pytest
 
 from tests.forge.standins import DISTROLESS_CC, NODEJS, image
-from tests.harness import docker as d
-from tests.harness.profiles import common, profile, resolve
+from dft import docker as d
+from dft.languages import common, profile, resolve
 
 pytestmark = pytest.mark.build
 

@@ -11,7 +11,7 @@ import tarfile
 import pytest
 import zstandard
 
-from tests.harness.docker import find_in_archive
+from dft.docker import find_in_archive
 
 pytestmark = pytest.mark.render
 pytest_plugins = ["pytester"]

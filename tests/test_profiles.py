@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.harness.dockerfile import Dockerfile
-from tests.harness.matrix import ROOT, combinations
-from tests.harness.profiles import (COMMON, PROFILE_FIELDS, TEMPLATES, TEST_FIELDS, ProfileError, check, common,
+from dft.dockerfile import Dockerfile
+from dft.matrix import ROOT, combinations
+from dft.languages import (COMMON, PROFILE_FIELDS, TEMPLATES, TEST_FIELDS, ProfileError, check, common,
                                     languages, profile, render_file)
-from tests.harness.render import rendered
+from dft.render import rendered
 
 pytestmark = pytest.mark.render
 
@@ -43,7 +43,7 @@ def test_the_uids_are_the_contracts():
 
 
 def test_the_profile_table_prints():
-    result = subprocess.run([sys.executable, "-m", "tests.harness.profiles"], cwd=ROOT, capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-m", "dft.languages"], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert all(profile(language).name in result.stdout.splitlines()[0] for language in languages())
 

@@ -20,10 +20,10 @@ import pytest
 import yaml
 from questionary import Choice
 
-from tests.harness.dockerfile import Dockerfile
-from tests.harness.matrix import ROOT, combinations, questions
-from tests.harness.profiles import languages, profile
-from tests.harness.render import render, template_copy
+from dft.dockerfile import Dockerfile
+from dft.matrix import ROOT, combinations, questions
+from dft.languages import languages, profile
+from dft.render import render, template_copy
 
 pytestmark = pytest.mark.render
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.harness.dockerfile import Dockerfile
-from tests.harness.matrix import asked, defaults, combinations, layouts, questions
-from tests.harness.profiles import common, languages
-from tests.harness.render import render, rendered
+from dft.dockerfile import Dockerfile
+from dft.matrix import asked, defaults, combinations, layouts, questions
+from dft.languages import common, languages
+from dft.render import render, rendered
 
 pytestmark = pytest.mark.render
 

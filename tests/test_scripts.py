@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness.matrix import ROOT
-from tests.harness.profiles import languages
+from dft.matrix import ROOT
+from dft.languages import languages
 
 pytestmark = pytest.mark.render
 
@@ -34,7 +34,7 @@ def test_script_passes_shellcheck(script):
     (["-k", languages()[0], "-m", "build"], True),
 ], ids=lambda v: " ".join(v) if isinstance(v, list) else str(v))
 def test_scripts_test_needs_an_engine_only_for_build_tests(args, needs_images):
-    result = subprocess.run([sys.executable, "-m", "tests.harness.needs", *args], cwd=ROOT, capture_output=True,
+    result = subprocess.run([sys.executable, "-m", "dft.needs", *args], cwd=ROOT, capture_output=True,
                             text=True)
     assert result.returncode == 0, result.stderr
     images = result.stdout.split()

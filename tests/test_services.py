@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.harness import docker as d
-from tests.harness.dockerfile import Dockerfile
-from tests.harness.matrix import Combination
-from tests.harness.profiles import TEMPLATES, languages, profile
-from tests.harness.render import rendered
+from dft import docker as d
+from dft.dockerfile import Dockerfile
+from dft.matrix import Combination
+from dft.languages import TEMPLATES, languages, profile
+from dft.render import rendered
 
 # What the template owns in every generated project: the user keeps these as rendered and edits none of
 # them (the generated README's "Replace the sample" section says the same), and what a language owns

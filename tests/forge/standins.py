@@ -22,7 +22,7 @@ from pathlib import Path
 
 from tests.forge.forge import RootfsStandIn, StandIn
 from tests.forge.frontend import FRONTEND_VERSION, build_frontend
-from tests.harness.profiles import Profile, common, languages, profile, resolve
+from dft.languages import Profile, common, languages, profile, resolve
 
 
 @dataclass(frozen=True)

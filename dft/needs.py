@@ -1,4 +1,4 @@
-"""What a test run needs: `python -m tests.harness.needs [pytest args]` asks pytest which tests the
+"""What a test run needs: `python -m dft.needs [pytest args]` asks pytest which tests the
 arguments select, and prints the images their build-tier tests build on, one a line. It prints
 nothing when only the render tier is selected, so `scripts/test` starts no engine and forges nothing
 for it, and only what a language needs for `-k go` or `-k python`.

@@ -1,6 +1,6 @@
 """Regenerates the lockfiles of the Node.js template (one per package manager) and of the Rust template.
 
-`python -m tests.harness.lockfiles [node] [rust]` (both when none is named) renders the sample's
+`python -m dft.lockfiles [node] [rust]` (both when none is named) renders the sample's
 manifests, has the package manager lock them, and writes each lockfile back into the template folder as a
 template: the project's name becomes `{{ project_slug }}`.
 - Node.js: npm, pnpm and yarn from the npm registry, run by the host's Node.js through npx. Yarn's
@@ -22,9 +22,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tests.harness.matrix import ROOT
-from tests.harness.profiles import profile
-from tests.harness.render import render
+from dft.matrix import ROOT
+from dft.languages import profile
+from dft.render import render
 
 TEMPLATE = ROOT / "templates" / "node"
 RUST = ROOT / "templates" / "rust"
@@ -50,7 +50,7 @@ def yarn_template(lockfile: str) -> str:
     ours = next(e for e in rest if e.startswith(f'"{NAME}@workspace:.":'))
     packages = [e for e in rest if e is not ours]
     keys = [re.match(r'"?([^"\n]+?)"?:\n', e).group(1) for e in packages]
-    return ("{#- Written by `python -m tests.harness.lockfiles`: regenerate it rather than edit it. yarn sorts\n"
+    return ("{#- Written by `python -m dft.lockfiles`: regenerate it rather than edit it. yarn sorts\n"
             "    the entries by key, the project's own (<slug>@workspace:.) among them. -#}\n"
             "{%- set workspace = project_slug ~ '@workspace:.' -%}\n"
             "{%- set entry -%}\n" + ours.replace(NAME, "{{ project_slug }}") + "\n{%- endset -%}\n"
@@ -63,7 +63,7 @@ def cargo_template(lockfile: str) -> str:
     ours = next(e for e in entries if e.startswith(f'[[package]]\nname = "{NAME}"\n'))
     packages = [e for e in entries if e is not ours]
     keys = [re.match(r'\[\[package\]\]\nname = "([^"]+)"\n', e).group(1) for e in packages]
-    return ("{#- Written by `python -m tests.harness.lockfiles`: regenerate it rather than edit it. Cargo sorts\n"
+    return ("{#- Written by `python -m dft.lockfiles`: regenerate it rather than edit it. Cargo sorts\n"
             "    the packages by name, the project's own among them. -#}\n"
             "{%- set entry -%}\n" + ours.replace(NAME, "{{ project_slug }}") + "\n{%- endset -%}\n"
             + header + "\n\n" + sorted_among("project_slug", keys, packages))

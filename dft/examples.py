@@ -10,8 +10,8 @@ import shutil
 import sys
 from pathlib import Path
 
-from tests.harness.matrix import ROOT
-from tests.harness.targets import Target, distinct_dockerfiles
+from dft.matrix import ROOT
+from dft.targets import Target, distinct_dockerfiles
 
 EXAMPLES = ROOT / "examples"
 # A render from the working tree records a temporary copy as its source; an example records the

@@ -9,10 +9,10 @@ import time
 
 import yaml
 
-from tests.harness import docker as d
-from tests.harness.dockerfile import Dockerfile
-from tests.harness.matrix import ROOT, questions
-from tests.harness.render import render
+from dft import docker as d
+from dft.dockerfile import Dockerfile
+from dft.matrix import ROOT, questions
+from dft.render import render
 
 
 def parse(argv: list[str]) -> argparse.Namespace:

@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from tests.harness.dockerfile import Dockerfile
-from tests.harness.matrix import Combination, combinations
-from tests.harness.profiles import Profile, profile
-from tests.harness.render import rendered
+import pytest
+
+from dft.dockerfile import Dockerfile
+from dft.matrix import Combination, combinations
+from dft.languages import Profile, profile
+from dft.render import rendered
 
 
 @dataclass(frozen=True)
@@ -85,3 +87,10 @@ def distinct_dockerfiles() -> list[Target]:
         shared = [str(v) for k, v in members[0].answers if all(m[k] == v for m in members)]
         targets.append(Target(members[0], "-".join(shared)))
     return targets
+
+
+def as_params(targets: list[Target]) -> list:
+    """Each target with its xdist group, so that one worker builds its image once and runs all its tests,
+    and the images it builds on, so that scripts/test forges only those."""
+    return [pytest.param(t, id=t.id, marks=[pytest.mark.xdist_group(t.id), pytest.mark.images(*t.images)])
+            for t in targets]

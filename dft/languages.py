@@ -2,7 +2,7 @@
 templates know (copier.yml hands the very same file to them as `profile`), and `tests.yml`, what the
 tests know; includes/common.yml (`common`) is what every language shares.
 
-`python -m tests.harness.profiles` prints the languages side by side.
+`python -m dft.languages` prints the languages side by side.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.harness.matrix import ROOT, choices, jinja, questions
+from dft.matrix import ROOT, choices, jinja, questions
 
 TEMPLATES = ROOT / "templates"
 COMMON = ROOT / "includes" / "common.yml"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import copier
 
-from tests.harness.matrix import ROOT, Combination
+from dft.matrix import ROOT, Combination
 
 # What copier reads; a plain (non-git) copy renders the working tree, uncommitted edits included.
 TEMPLATE_PARTS = ("copier.yml", "templates", "includes")

@@ -16,7 +16,7 @@ from copier._template import load_template_config
 from jinja2 import FileSystemLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 COPIER_YML = ROOT / "copier.yml"
 
 
@@ -126,7 +126,7 @@ def combinations() -> tuple[Combination, ...]:
 # services in such layouts; a language's own tests may build its sets.
 @cache
 def layouts() -> tuple[Combination, ...]:
-    from tests.harness.profiles import languages, profile
+    from dft.languages import languages, profile
 
     return tuple(Combination(tuple({"language": language, **answers}.items()), f"{language}-{name}")
                  for language in languages() for name, answers in profile(language).layouts.items())
