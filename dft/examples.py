@@ -1,11 +1,12 @@
-"""examples/: a committed render of every distinct Dockerfile, so that users browse what they would get
-and every template change shows as a diff of real files. `scripts/examples` rewrites them; a
-render-tier test fails when they drift from the templates.
+"""examples/: the files the template owns (Dockerfile, .dockerignore, CI, compose, README), rendered for every
+distinct Dockerfile and committed, so that users browse what they would get and every template change
+shows as a diff of real files. The samples and their lockfiles are the language folders' own, and are
+not repeated here. `scripts/examples` rewrites them; a render-tier test fails when they drift from the
+templates. .gitattributes marks them as generated.
 """
 
 from __future__ import annotations
 
-import re
 import shutil
 import sys
 from pathlib import Path
@@ -14,21 +15,13 @@ from dft.matrix import ROOT
 from dft.targets import Target, distinct_dockerfiles
 
 EXAMPLES = ROOT / "examples"
-# A render from the working tree records a temporary copy as its source; an example records the
-# collection's published address instead, as a user's project would.
-SOURCE = "gh:org/dockerfile-templates"
+# What an example holds of a project: the files the template owns and re-renders on every update.
+OWNED = ("Dockerfile", ".dockerignore", "compose.yaml", "README.md", ".github/workflows/ci.yml", ".gitlab-ci.yml")
 
 
 def files(project: Path) -> dict[str, bytes]:
-    """A project's files by relative path, as an example holds them."""
-    found = {}
-    for path in sorted(project.rglob("*")):
-        if path.is_file():
-            data = path.read_bytes()
-            if path.name == ".copier-answers.yml":
-                data = re.sub(rb"(?m)^_src_path: .*$", f"_src_path: {SOURCE}".encode(), data)
-            found[str(path.relative_to(project))] = data
-    return found
+    """The files of a project that an example holds, by relative path."""
+    return {name: (project / name).read_bytes() for name in OWNED if (project / name).is_file()}
 
 
 def drift(target: Target) -> list[str]:

@@ -36,7 +36,7 @@ PROFILE_FIELDS = {
                         "when every runtime offers every version)",
     "init": "true when the service runs under tini as PID 1, because the language's processes ignore SIGTERM "
             "there unless the app handles it",
-    "manifests": "per package manager: the files its dependency step reads (manifests, lockfiles)",
+    "manifests": "per package manager: the files its dependency step reads: the manifest, the lockfile, any other",
     "owned_files": "files of the project the template owns beyond those every language has ([] when none)",
 }
 # Fields a profile.yml may have: the entry_point question's, where the language asks it.

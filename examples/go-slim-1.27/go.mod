@@ -1,3 +1,0 @@
-module my-service
-
-go 1.27
