@@ -24,7 +24,6 @@ from pathlib import Path
 
 import zstandard
 
-
 # Handed to every build as the BuildKit secret ca_bundle, as a developer behind a TLS-intercepting
 # proxy would: this machine's trust store by default, harmless where nothing intercepts.
 CA_BUNDLE = Path(os.environ.get("DFT_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt"))
@@ -125,7 +124,7 @@ class Container:
         published = [f"--publish=127.0.0.1::{p}" for p in (port, management_port) if p]
         self.id = docker("run", "--detach", *published, *run_options, image).stdout.strip()
 
-    def __enter__(self) -> "Container":
+    def __enter__(self) -> Container:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -166,7 +165,7 @@ class Container:
     def process_uid(self) -> int:
         """The uid the container's main process really runs as, read on the engine's side."""
         header, process = docker("top", self.id, "-o", "pid,uid").stdout.splitlines()[:2]
-        return int(dict(zip(header.split(), process.split()))["UID"])
+        return int(dict(zip(header.split(), process.split(), strict=False))["UID"])
 
     def stop(self, grace: int = 10) -> float:
         """Sends SIGTERM (then SIGKILL after `grace` seconds); returns how long the stop took."""

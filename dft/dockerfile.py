@@ -14,7 +14,7 @@ class Dockerfile:
     parser: DockerfileParser
 
     @classmethod
-    def of(cls, project: Path) -> "Dockerfile":
+    def of(cls, project: Path) -> Dockerfile:
         return cls(DockerfileParser(str(project / "Dockerfile")))
 
     @property

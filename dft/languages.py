@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from dft.matrix import ROOT, choices, jinja, questions
+from dft.matrix import ROOT, choices, defaults, jinja, questions
 
 TEMPLATES = ROOT / "templates"
 COMMON = ROOT / "includes" / "common.yml"
@@ -165,9 +165,10 @@ def check(language: str, data: object, tests: object) -> Profile:
     return Profile(language, data, tests)
 
 
+@cache
 def languages() -> list[str]:
-    """copier.yml's `language` choices: each one a folder of templates/."""
-    return [value for value, _ in choices(questions()["language"])]
+    """copier.yml's `language` choices (its `languages`): each one a folder of templates/."""
+    return [value for value, _ in choices(questions()["language"], defaults({}))]
 
 
 @cache
@@ -213,9 +214,10 @@ def table() -> str:
     rows = [row for row in order if any(row in c for c in columns.values())]
     rows += [row for row in dict.fromkeys(k for c in columns.values() for k in c) if row not in rows]
     rows.sort(key=lambda row: (list(FIELDS).index(row.split(".")[0]) + 1) if row.split(".")[0] in FIELDS else 0)
-    widths = [max(map(len, rows))] + [max(len(name), *(len(c.get(r, "-")) for r in rows)) for name, c in columns.items()]
+    widths = [max(map(len, rows))]
+    widths += [max(len(name), *(len(c.get(r, "-")) for r in rows)) for name, c in columns.items()]
     lines = [["", *columns]] + [[row, *(c.get(row, "-") for c in columns.values())] for row in rows]
-    out = ["  ".join(f"{cell:{width}}" for cell, width in zip(line, widths)).rstrip() for line in lines]
+    out = ["  ".join(f"{cell:{width}}" for cell, width in zip(line, widths, strict=False)).rstrip() for line in lines]
     out.insert(1, "-" * len(out[0]))
     return "\n".join(out)
 

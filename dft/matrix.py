@@ -47,7 +47,7 @@ def render_value(value, context: dict):
 def default_of(spec: dict, context: dict):
     """A question's default for these answers, cast as copier casts it."""
     value = render_value(spec["default"], context)
-    return yaml.safe_load(value) if spec.get("type") == "yaml" else value
+    return yaml.safe_load(value) if spec.get("type") == "yaml" and isinstance(value, str) else value
 
 
 def choices(spec: dict, context: dict | None = None) -> list[tuple[object, str | None]]:

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from dft.dockerfile import Dockerfile
-from dft.matrix import Combination, combinations
 from dft.languages import Profile, profile
+from dft.matrix import Combination, combinations
 from dft.render import rendered
 
 
@@ -58,7 +58,8 @@ class Target:
     def builds_with(self) -> tuple[str, str | None, str]:
         """What the build stages depend on: the language, the package manager, and the builder image as
         the profile names it (its version unexpanded)."""
-        return self["language"], self.combination.data.get("package_manager"), self.profile.images[self["runtime"]]["builder"]
+        builder = self.profile.images[self["runtime"]]["builder"]
+        return self["language"], self.combination.data.get("package_manager"), builder
 
     @property
     def bases(self) -> tuple[str, ...]:

@@ -11,7 +11,6 @@ import pytest
 
 from dft.matrix import Combination
 
-
 # What one language's build tier may cost, in seconds of test time summed over its targets (both
 # workers' time added up), on this project's 2-core machines. Five languages at this budget keep
 # the whole suite within 25 minutes warm; a cold run adds the forge and first downloads on top,

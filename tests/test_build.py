@@ -23,8 +23,8 @@ import yaml
 
 from dft import docker as d
 from dft.dockerfile import Dockerfile
-from dft.matrix import questions
 from dft.languages import common
+from dft.matrix import questions
 from dft.render import render
 from dft.targets import Target, as_params, distinct_dockerfiles
 
@@ -80,7 +80,8 @@ FIRST_OF_EACH_BASE_SET = [t for i, t in enumerate(TARGETS)
 # and what the runtime ends up holding: the runtime only changes the base the build's output is copied
 # onto, and pip and poetry both install through `pip install --require-hashes`.
 FIRST_OF_EACH_DEPENDENCY_STEP = [t for i, t in enumerate(TARGETS) if t["runtime"] == "distroless" and all(
-    (t["language"], t.dependency_step) != (u["language"], u.dependency_step) for u in TARGETS[:i] if u["runtime"] == "distroless")]
+    (t["language"], t.dependency_step) != (u["language"], u.dependency_step)
+    for u in TARGETS[:i] if u["runtime"] == "distroless")]
 # One target per language, package manager and builder image, for the promises of the build's own steps
 # (a first build runs every one, a one-line change rebuilds from cache, the CA secret reaches no layer):
 # targets that differ in a version, or in the runtime alone (Node.js's and Go's), build the same way.
@@ -169,7 +170,8 @@ def first_build(target: Target, built: Built, tmp_path_factory) -> FirstBuild:
 def ca_bundle_with_marker(workdir: Path) -> tuple[Path, bytes]:
     """The machine's CA bundle plus a throwaway CA; returns the bundle and a line only that CA has."""
     key, cert = workdir / "marker.key", workdir / "marker.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=dft-marker-ca",
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=dft-marker-ca",
                     "-keyout", key, "-out", cert], check=True, capture_output=True)
     bundle = workdir / "bundle.pem"
     bundle.write_text((CORPORATE_CA.read_text() if CORPORATE_CA.exists() else "") + cert.read_text())
@@ -325,7 +327,8 @@ def test_source_change_ships_a_small_layer(first_build, target, record_property,
     record_property("one-line change ships (layers, MB)", f"{len(changed)}, {mb:.3f}")
     budget = target.profile.source_layer_mb
     assert changed, f"{target.id}: the one-line change left every layer as it was"
-    assert mb <= budget, f"{target.id}: a one-line change ships {len(changed)} layer(s), {mb:.1f} MB (budget {budget} MB)"
+    assert mb <= budget, \
+        f"{target.id}: a one-line change ships {len(changed)} layer(s), {mb:.1f} MB (budget {budget} MB)"
 
 
 @pytest.mark.parametrize("target", as_params(FIRST_OF_EACH_BUILD), indirect=True)
@@ -401,7 +404,7 @@ def test_builds_through_a_base_image_mirror(target, tmp_path):
     plain = Dockerfile.of(target.project)
     mirrored = Dockerfile.of(project)
     # The engine's images, under the mirror's names: a reference the mirror cannot serve fails to pull.
-    pairs = list(zip([plain.syntax, *plain.external_bases], [mirrored.syntax, *mirrored.external_bases]))
+    pairs = list(zip([plain.syntax, *plain.external_bases], [mirrored.syntax, *mirrored.external_bases], strict=False))
     for source, alias in pairs:
         if source != alias:
             d.docker("tag", source, alias)
@@ -420,7 +423,8 @@ def test_description_label_keeps_every_character(first, tmp_path):
     # The slug stays the sample's: a new one would rename the package and rebuild every dependency
     # (Rust's), where the promise is about the label alone.
     slug = yaml.safe_load((first.project / ".copier-answers.yml").read_text())["project_slug"]
-    project = render(tmp_path / "awkward", {**first.combination.data, "project_name": AWKWARD_NAME, "project_slug": slug})
+    answers = {**first.combination.data, "project_name": AWKWARD_NAME, "project_slug": slug}
+    project = render(tmp_path / "awkward", answers)
     tag = f"{first.tag}-awkward"
     try:
         d.build(project, tag)

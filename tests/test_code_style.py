@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from dft.matrix import combinations, layouts
 from dft import DFT_HOME
 from dft.languages import profile
+from dft.matrix import combinations, layouts
 from dft.render import rendered
 
 pytestmark = pytest.mark.render
@@ -49,7 +49,7 @@ class Tool:
     download: dict | None = None
 
     @classmethod
-    def of(cls, spec: dict) -> "Tool":
+    def of(cls, spec: dict) -> Tool:
         bad = spec["bad_file"]
         return cls(spec["name"], tuple(spec["argv"]), (bad["path"], bad["text"]), spec.get("env", {}),
                    spec.get("output_is_finding", False), spec.get("toolchain", False), spec.get("prepare"),
@@ -101,7 +101,8 @@ def findings(tool: Tool, project: Path, work: Path) -> str:
     env = {**os.environ, "PATH": path, "XDG_CONFIG_HOME": str(work / "no-user-config"), **tool.env}
     if tool.prepare:
         subprocess.run(["sh", "-c", tool.prepare], cwd=copy, env=env, check=True)
-    argv = [arg.replace("{download}", str(downloaded(tool.download))) if tool.download else arg for arg in tool.argv[1:]]
+    argv = [arg.replace("{download}", str(downloaded(tool.download))) if tool.download else arg
+            for arg in tool.argv[1:]]
     result = subprocess.run([executable, *argv], capture_output=True, text=True, cwd=copy, env=env)
     output = (result.stdout + result.stderr).strip()
     if result.returncode != 0:
@@ -109,7 +110,8 @@ def findings(tool: Tool, project: Path, work: Path) -> str:
     return output if tool.output_is_finding else ""
 
 
-CHECKS = [pytest.param(c, tool, id=f"{c.id}-{tool}") for c in combinations() + layouts() for tool in tools(c["language"])]
+CHECKS = [pytest.param(c, tool, id=f"{c.id}-{tool}")
+          for c in combinations() + layouts() for tool in tools(c["language"])]
 
 
 @pytest.mark.parametrize(("combination", "tool"), CHECKS)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import fcntl
 import filecmp
-import os
 import shutil
 import subprocess
 import sys
@@ -23,11 +22,10 @@ from pathlib import Path
 
 import copier
 import pytest
-import yaml
 
 from dft import DFT_HOME
-from dft.matrix import config
 from dft.languages import languages
+from dft.matrix import config
 from dft.render import render, template_copy
 
 pytestmark = pytest.mark.render

@@ -13,9 +13,19 @@ import pytest
 import yaml
 
 from dft.dockerfile import Dockerfile
-from dft.matrix import ROOT, combinations
-from dft.languages import (COMMON, PROFILE_FIELDS, TEMPLATES, TEST_FIELDS, ProfileError, check, common,
-                                    languages, profile, render_file)
+from dft.languages import (
+    COMMON,
+    PROFILE_FIELDS,
+    TEMPLATES,
+    TEST_FIELDS,
+    ProfileError,
+    check,
+    common,
+    languages,
+    profile,
+    render_file,
+)
+from dft.matrix import ROOT, combinations, questions
 from dft.render import rendered
 
 pytestmark = pytest.mark.render
@@ -72,7 +82,8 @@ def renovate_matches() -> dict[str, list[dict]]:
             if path.is_file() and any(p.search(name) for p in patterns):
                 for match_string in manager["matchStrings"]:
                     python_regex = match_string.replace("(?<", "(?P<")  # Renovate's regexes are JavaScript's
-                    found.setdefault(name, []).extend(m.groupdict() for m in re.finditer(python_regex, path.read_text()))
+                    matches = re.finditer(python_regex, path.read_text())
+                    found.setdefault(name, []).extend(m.groupdict() for m in matches)
     return found
 
 
@@ -83,7 +94,8 @@ def test_renovate_reaches_every_annotated_version():
         name = str(path.relative_to(ROOT))
         annotated = len(re.findall(r"(?m)^\s*# renovate: ", path.read_text()))
         reached = [m for m in matches.get(name, []) if "datasource" in m]
-        assert len(reached) == annotated, f"{name}: {annotated} annotated versions, renovate.json reaches {len(reached)}"
+        assert len(reached) == annotated, \
+            f"{name}: {annotated} annotated versions, renovate.json reaches {len(reached)}"
 
 
 def test_renovate_reaches_every_action_pin():
@@ -101,4 +113,54 @@ def test_actions_are_pinned_by_full_commit_sha():
 def test_the_suite_runs_the_hadolint_the_generated_ci_runs():
     hadolint = Path(sys.executable).parent / "hadolint"
     version = subprocess.run([hadolint, "--version"], capture_output=True, text=True, check=True).stdout
-    assert common()["ci"]["hadolint"].lstrip("v") in version, f"CI runs {common()['ci']['hadolint']}, the suite {version}"
+    pinned = common()["ci"]["hadolint"]
+    assert pinned.lstrip("v") in version, f"CI runs {pinned}, the suite {version}"
+
+
+# What the templates and copier.yml read of `profile`: profile.images, profile['init'], profile.versions.uv,
+# profile.versions['cargo-chef'], and profile.versions[<answer>], which reads the key of each value the
+# answer takes.
+FIELD = re.compile(r"""\bprofile(?:\.(\w+)|\[['"]([\w-]+)['"]\])(?:\.(\w+)|\[['"]([\w-]+)['"]\]|\[(\w+)\])?""")
+
+
+def template_sources() -> str:
+    """Every text copier reads as a template: copier.yml, the languages' questions and includes, their
+    copier subtrees, the shared includes."""
+    paths = [ROOT / "copier.yml", *ROOT.glob("includes/**/*"), *TEMPLATES.glob("*/questions.yml"),
+             *TEMPLATES.glob("*/*.jinja"), *TEMPLATES.glob("*/project/**/*")]
+    return "\n".join(path.read_text() for path in paths if path.is_file())
+
+
+def unread_fields(language: str, data: dict, sources: str) -> list[str]:
+    """The fields of a profile (and the keys of its mappings the templates index into) that no template
+    reads."""
+    answers = {name: {c.data.get(name) for c in combinations() if c["language"] == language} for name in questions()}
+    read: set[str] = set()
+    for match in FIELD.finditer(sources):
+        field, key, by_answer = match[1] or match[2], match[3] or match[4], match[5]
+        read.add(field)
+        if key:
+            read.add(f"{field}.{key}")
+        elif by_answer in answers:
+            read |= {f"{field}.{value}" for value in answers[by_answer]}
+        elif by_answer:
+            read.add(f"{field}.*")  # indexed by a variable of the template's own: every key
+    unread = [field for field in data if field not in read]
+    # Under `versions`, each key: a version the templates never name is the forge's, not theirs.
+    unread += [f"versions.{key}" for key in data.get("versions", {}) if "versions" in read
+               and f"versions.{key}" not in read and "versions.*" not in read]
+    return unread
+
+
+@pytest.mark.parametrize("language", languages())
+def test_every_profile_field_is_read_by_a_template(language):
+    """profile.yml is what every render gets: a field no template reads belongs to the tests (tests.yml)
+    or the forge."""
+    unread = unread_fields(language, profile(language).data, template_sources())
+    assert not unread, f"templates/{language}/profile.yml: no template or copier.yml reads {unread}"
+
+
+def test_the_read_check_finds_an_unread_field():
+    language = languages()[0]
+    data = {**profile(language).data, "spare": 1, "versions": {**profile(language).versions, "spare": "1.0"}}
+    assert unread_fields(language, data, template_sources()) == ["spare", "versions.spare"]

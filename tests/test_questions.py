@@ -21,8 +21,8 @@ import yaml
 from questionary import Choice
 
 from dft.dockerfile import Dockerfile
-from dft.matrix import ROOT, combinations, questions
 from dft.languages import languages, profile
+from dft.matrix import ROOT, combinations, questions
 from dft.render import render, template_copy
 
 pytestmark = pytest.mark.render
@@ -317,7 +317,8 @@ def test_a_version_the_runtime_does_not_ship_is_refused(language, runtime, versi
     offered = profile(language).runtime_versions[runtime]
     with pytest.raises(ValueError) as rejected:
         render(tmp_path / "project", {"language": language, "runtime": runtime, question: version})
-    message = f"Invalid choice for '{question}': Pick {' or '.join(offered)}: {runtime} ships {', '.join(offered)} alone"
+    message = (f"Invalid choice for '{question}': Pick {' or '.join(offered)}: "
+               f"{runtime} ships {', '.join(offered)} alone")
     assert str(rejected.value) == message and len(message) <= COLUMNS, str(rejected.value)
     spec = prompt_for(question, {"language": language, "runtime": runtime}, monkeypatch, tmp_path / "prompt")
     assert next(c for c in spec["choices"] if c.value == version).disabled == message.split(": ", 1)[1]

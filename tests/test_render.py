@@ -13,8 +13,8 @@ import pytest
 import yaml
 
 from dft.dockerfile import Dockerfile
-from dft.matrix import asked, defaults, combinations, layouts, questions
 from dft.languages import common, languages
+from dft.matrix import asked, combinations, defaults, layouts, questions
 from dft.render import render, rendered
 
 pytestmark = pytest.mark.render

@@ -17,8 +17,8 @@ import yaml
 
 from dft import docker as d
 from dft.dockerfile import Dockerfile
-from dft.matrix import Combination
 from dft.languages import TEMPLATES, languages, profile
+from dft.matrix import Combination
 from dft.render import rendered
 
 # What the template owns in every generated project: the user keeps these as rendered and edits none of
@@ -118,8 +118,9 @@ def test_service_brings_no_file_the_template_owns(service):
 
 @pytest.mark.render
 def test_service_is_in_a_layout_other_than_the_default_sample(service):
-    default = rendered(Combination((("language", service.answers["language"]),), f"default-{service.answers['language']}"))
-    theirs = {p.relative_to(default) for p in default.rglob("*") if p.suffix == service.code and ".healthprobe" not in p.parts}
+    default = rendered(Combination((("language", service.language),), f"default-{service.language}"))
+    theirs = {p.relative_to(default) for p in default.rglob("*")
+              if p.suffix == service.code and ".healthprobe" not in p.parts}
     ours = {p.relative_to(service.source) for p in service.source.rglob("*") if p.suffix == service.code}
     assert not theirs & ours, f"{service.name}: {sorted(theirs & ours)} are where the default sample's are"
 
@@ -134,7 +135,8 @@ def test_service_passes_its_own_tests_in_the_test_stage(service, project):
     test_file.write_text(test_file.read_text() + f"{language.line_comment} run {uuid.uuid4().hex}\n")
     build = d.build(project, f"{service.tag}-test", target="test")
     d.docker("rmi", f"{service.tag}-test", check=False)
-    assert re.search(language.test_summary, build.log, re.MULTILINE), f"{service.name}: no test summary:\n{build.log[-3000:]}"
+    assert re.search(language.test_summary, build.log, re.MULTILINE), \
+        f"{service.name}: no test summary:\n{build.log[-3000:]}"
 
 
 @pytest.mark.build
@@ -154,7 +156,8 @@ def test_service_answers_its_health_path(service, container):
 def test_service_serves_the_files_it_brought(service, container):
     container.wait_healthy()
     status, body = container.get(service.expected["path"])
-    assert status == 200 and service.expected["contains"] in body, f"{service.name}: {service.expected['path']} answered {status}: {body[:500]}"
+    assert status == 200 and service.expected["contains"] in body, \
+        f"{service.name}: {service.expected['path']} answered {status}: {body[:500]}"
 
 
 @pytest.mark.build
