@@ -11,18 +11,18 @@ import yaml
 
 from dft import docker as d
 from dft.dockerfile import Dockerfile
+from dft.languages import languages
 from dft.matrix import ROOT, questions
 from dft.render import render
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
-    languages = list(questions()["language"]["choices"].values())
     parser = argparse.ArgumentParser(prog="scripts/demo", description=__doc__)
     parser.add_argument("--images", action="store_true",
                         help="render only, and print the images the build needs (scripts/demo forges them)")
     parser.add_argument("--rendered", action="store_true",
                         help="build what --images rendered with the same arguments, without rendering again")
-    parser.add_argument("language", choices=languages)
+    parser.add_argument("language", choices=languages())
     parser.add_argument("-d", "--data", action="append", default=[], metavar="KEY=VALUE",
                         help="an answer to a question of copier.yml, e.g. -d runtime=slim")
     return parser.parse_args(argv)
