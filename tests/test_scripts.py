@@ -14,7 +14,7 @@ from dft.languages import languages
 
 pytestmark = pytest.mark.render
 
-SCRIPTS = ["scripts/test", "scripts/demo", "scripts/examples", "scripts/lib/setup.sh", ".ci/run"]
+SCRIPTS = ["scripts/test", "scripts/demo", "scripts/examples", "scripts/lockfiles", "scripts/lib/setup.sh", ".ci/run"]
 
 
 @pytest.mark.parametrize("script", SCRIPTS)
