@@ -25,7 +25,7 @@ RUNTIMES = ("distroless", "scratch", "slim")
 # Every field of a language's profile.yml, what the templates read: the message when one is missing.
 PROFILE_FIELDS = {
     "name": "the language's name as people write it, e.g. Go",
-    "versions": "the version choices and pins: each answer's versions, and the tools' versions",
+    "versions": "the version choices (a list per version question, the newest first) and the tools' versions",
     "images": "per runtime (distroless, scratch, slim): the `builder` and `runtime` image",
     "tool_images": "per package manager: the images its tools are copied from ({} when none)",
     "interpreter": "per runtime: the program that runs the service's code and the probe, where the language "
@@ -61,7 +61,6 @@ TEST_FIELDS = {
     "registries": "the hosts the dependency step downloads from over HTTPS",
     "add_dependency": "file -> text to append so that the dependency step downloads a new package ({} when "
                       "the sample already downloads one)",
-    "forge": "the forge's recipes that make this language's images",
     "layouts": "name -> answers beyond the matrix's choices that shape a project's layout ({} when none)",
     "answers": "`bad`: [question, answer, message] its validators refuse, `good`: [question, answer] they take",
     "formatters": "the language's standard formatter and linter: name, argv, bad_file, and env, prepare, download, "

@@ -4,6 +4,7 @@ the answers its combinations share. The build tier builds each once; examples/ h
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -95,3 +96,11 @@ def as_params(targets: list[Target]) -> list:
     and the images it builds on, so that scripts/test forges only those."""
     return [pytest.param(t, id=t.id, marks=[pytest.mark.xdist_group(t.id), pytest.mark.images(*t.images)])
             for t in targets]
+
+
+def first_of_each(targets: list[Target], key: Callable[[Target], Hashable]) -> list[Target]:
+    """The first target of each value of key, in order: one target per language, per runtime..."""
+    firsts: dict[Hashable, Target] = {}
+    for target in targets:
+        firsts.setdefault(key(target), target)
+    return list(firsts.values())

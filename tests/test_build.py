@@ -26,7 +26,7 @@ from dft.dockerfile import Dockerfile
 from dft.languages import common
 from dft.matrix import questions
 from dft.render import render
-from dft.targets import Target, as_params, distinct_dockerfiles
+from dft.targets import Target, as_params, distinct_dockerfiles, first_of_each
 
 pytestmark = pytest.mark.build
 
@@ -69,28 +69,24 @@ def add_dependency(target: Target, project: Path) -> None:
 
 TARGETS = distinct_dockerfiles()
 # One target per language, for promises that hold whatever the other answers are.
-FIRST_OF_EACH_LANGUAGE = [t for i, t in enumerate(TARGETS) if all(t["language"] != u["language"] for u in TARGETS[:i])]
+FIRST_OF_EACH_LANGUAGE = first_of_each(TARGETS, lambda t: t["language"])
 # One target per language and runtime, for promises of the runtime stage (the probe, the base image).
-FIRST_OF_EACH_RUNTIME = [t for i, t in enumerate(TARGETS)
-                         if all((t["language"], t["runtime"]) != (u["language"], u["runtime"]) for u in TARGETS[:i])]
+FIRST_OF_EACH_RUNTIME = first_of_each(TARGETS, lambda t: (t["language"], t["runtime"]))
 # One target per set of base images (versions aside): a mirror rewrites the FROMs, whatever else differs.
-FIRST_OF_EACH_BASE_SET = [t for i, t in enumerate(TARGETS)
-                          if all((t["language"], t.bases) != (u["language"], u.bases) for u in TARGETS[:i])]
+FIRST_OF_EACH_BASE_SET = first_of_each(TARGETS, lambda t: (t["language"], t.bases))
 # One target per language and dependency step (on distroless), for what the dependency step downloads
 # and what the runtime ends up holding: the runtime only changes the base the build's output is copied
 # onto, and pip and poetry both install through `pip install --require-hashes`.
-FIRST_OF_EACH_DEPENDENCY_STEP = [t for i, t in enumerate(TARGETS) if t["runtime"] == "distroless" and all(
-    (t["language"], t.dependency_step) != (u["language"], u.dependency_step)
-    for u in TARGETS[:i] if u["runtime"] == "distroless")]
+FIRST_OF_EACH_DEPENDENCY_STEP = first_of_each([t for t in TARGETS if t["runtime"] == "distroless"],
+                                              lambda t: (t["language"], t.dependency_step))
 # One target per language, package manager and builder image, for the promises of the build's own steps
 # (a first build runs every one, a one-line change rebuilds from cache, the CA secret reaches no layer):
 # targets that differ in a version, or in the runtime alone (Node.js's and Go's), build the same way.
-FIRST_OF_EACH_BUILD = [t for i, t in enumerate(TARGETS) if all(t.builds_with != u.builds_with for u in TARGETS[:i])]
+FIRST_OF_EACH_BUILD = first_of_each(TARGETS, lambda t: t.builds_with)
 # Targets whose test stages run every package manager and builder image, and every version's toolchain,
 # each at least once (the test stage is the same whatever runtime the image ships on).
-FIRST_OF_EACH_TEST_STAGE = [t for i, t in enumerate(TARGETS)
-                            if all(t.builds_with != u.builds_with for u in TARGETS[:i])
-                            or all((t["language"], t.version) != (u["language"], u.version) for u in TARGETS[:i])]
+FIRST_OF_EACH_VERSION = first_of_each(TARGETS, lambda t: (t["language"], t.version))
+FIRST_OF_EACH_TEST_STAGE = [t for t in TARGETS if t in FIRST_OF_EACH_BUILD or t in FIRST_OF_EACH_VERSION]
 # The stage every template installs its dependencies in: the CA tests build it alone.
 DEPENDENCY_STAGE = "deps"
 

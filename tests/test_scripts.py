@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from dft.matrix import ROOT
 from dft.languages import languages
+from dft.matrix import ROOT
 
 pytestmark = pytest.mark.render
 

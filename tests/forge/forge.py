@@ -4,7 +4,11 @@ This machine reaches package registries but no container registry. A locally tag
 `FROM` without a pull, so the forge builds, for every reference the templates can render, an image
 tagged with exactly that reference, from Debian 13 packages and toolchains the package registries
 provide. Each stand-in is stamped with a fingerprint of its recipe; one already built from the same
-recipe is kept. A language names the recipes it needs in its profile (`forge`); `standins.py` makes them.
+recipe is kept.
+
+This module is the mechanism, and names no language: `standins.py` lists the stand-ins every language
+shares (Debian, the Dockerfile frontend, distroless cc) and asks each language's folder for its own
+(templates/<language>/forge.py, its recipes in templates/<language>/forge/, its pins in forge.yml).
 """
 
 from __future__ import annotations
@@ -15,7 +19,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.error
@@ -25,6 +28,9 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from pathlib import Path
 
+from dft.languages import Profile
+
+# The shared recipes; a language's are in templates/<language>/forge/.
 RECIPES = Path(__file__).parent / "recipes"
 FINGERPRINT_LABEL = "org.dockerfile-templates.forge.fingerprint"
 # Bump to rebuild every stand-in when the mechanism itself changes.
@@ -45,13 +51,16 @@ def image_fingerprint(tag: str) -> str | None:
 
 @dataclass(frozen=True)
 class StandIn:
-    """An image built from `recipes/<recipe>/Dockerfile` and tagged with every reference in `tags`."""
+    """An image built from `<root>/<recipe>/Dockerfile` and tagged with every reference in `tags`."""
 
     tags: tuple[str, ...]
     recipe: str
     build_args: Mapping[str, str] = field(default_factory=dict)
     # Fills the build context with what the host fetched from a package registry.
     inputs: Callable[[Path], None] | None = None
+    # The folder that holds the recipe's folder: the fingerprint names its files relative to it, so a
+    # recipe moved between roots keeps its fingerprint.
+    root: Path = RECIPES
 
     @property
     def name(self) -> str:
@@ -60,30 +69,31 @@ class StandIn:
     def recipe_text(self) -> str:
         """Everything the image is made from, as text: the fingerprint is its hash."""
         parts = [FORGE_EPOCH, repr(self.tags), repr(sorted(self.build_args.items()))]
-        for path in sorted((RECIPES / self.recipe).rglob("*")):
+        for path in sorted((self.root / self.recipe).rglob("*")):
             if path.is_file():
-                parts += [str(path.relative_to(RECIPES)), path.read_text()]
+                parts += [str(path.relative_to(self.root)), path.read_text()]
         if self.inputs is not None:
             func = getattr(self.inputs, "func", self.inputs)
             parts += [inspect.getsource(func), repr(getattr(self.inputs, "args", ()))]
         return "\n".join(parts)
 
     def bases(self) -> list[str]:
-        dockerfile = (RECIPES / self.recipe / "Dockerfile").read_text()
+        dockerfile = (self.root / self.recipe / "Dockerfile").read_text()
         return re.findall(r"^FROM\s+(?:--\S+\s+)*(\S+)", dockerfile, re.MULTILINE)
 
     def build(self, fingerprint: str) -> None:
         with tempfile.TemporaryDirectory(prefix=f"forge-{self.recipe}-") as tmp:
             context = Path(tmp)
-            shutil.copytree(RECIPES / self.recipe, context, dirs_exist_ok=True)
+            shutil.copytree(self.root / self.recipe, context, dirs_exist_ok=True)
             if self.inputs is not None:
                 self.inputs(context)
             args = [f"--build-arg={key}={value}" for key, value in self.build_args.items()]
             tags = [f"--tag={tag}" for tag in self.tags]
             # The whole log, shown only when the build fails: --quiet would keep just the failing
             # step's command, not what the compiler or apt said.
-            result = subprocess.run(["docker", "build", "--progress=plain", f"--label={FINGERPRINT_LABEL}={fingerprint}",
-                                     *args, *tags, str(context)], capture_output=True, text=True)
+            result = subprocess.run(["docker", "build", "--progress=plain",
+                                     f"--label={FINGERPRINT_LABEL}={fingerprint}", *args, *tags, str(context)],
+                                    capture_output=True, text=True)
             if result.returncode != 0:
                 tail = "\n".join((result.stdout + result.stderr).splitlines()[-60:])
                 raise RuntimeError(f"forge: building {self.name} failed:\n{tail}")
@@ -159,7 +169,8 @@ def required(stand_ins: list[StandIn], refs: list[str]) -> list[StandIn]:
     by_tag = {tag: stand_in for stand_in in stand_ins for tag in stand_in.tags}
     unknown = sorted(ref for ref in refs if ref != "scratch" and ref not in by_tag)
     if unknown:
-        raise SystemExit(f"forge: no stand-in makes {', '.join(unknown)}: add one to tests/forge/standins.py")
+        raise SystemExit(f"forge: no stand-in makes {', '.join(unknown)}: add one to the forge of the language "
+                         "that names it (templates/<language>/forge.py), or to tests/forge/standins.py")
     ordered: list[StandIn] = []
 
     def add(stand_in: StandIn) -> None:  # its bases first
@@ -192,32 +203,22 @@ def forge(stand_ins: list[StandIn], log=print) -> None:
         log(f"forge: {stand_in.name:48} built in {time.monotonic() - started:.0f}s ({fingerprint})")
 
 
-USAGE = """usage: python -m tests.forge needed
-       python -m tests.forge IMAGE ...
+def image(profile: Profile, repository: str) -> str:
+    """The one image reference of a profile that starts with `repository`."""
+    refs = {ref for images in profile.images.values() for ref in images.values()} | set(profile.tool_images.values())
+    found = sorted(ref for ref in refs if ref.startswith(repository))
+    if len(found) != 1:
+        raise SystemExit(f"forge: templates/{profile.language}/profile.yml should name one {repository} image, "
+                         f"not {found}")
+    return found[0]
 
-needed   exits 0 when no container registry answers (or DFT_FORGE=always), so stand-ins are needed
-IMAGE    forges the stand-ins for these references, and what they are built on"""
 
-
-def main(argv: list[str]) -> int:
-    from tests.forge.standins import STAND_INS
-
-    always = os.environ.get("DFT_FORGE", "auto") == "always"
-    if not argv or argv[0].startswith("-"):
-        print(USAGE, file=sys.stderr)
-        return 2
-    if argv == ["needed"]:
-        return 0 if always or not registries_reachable() else 1
-    if not always and registries_reachable():
-        print("forge: the official registries answer; builds pull the real base images")
-        return 0
-    stand_ins = required(STAND_INS, argv)
-    # A line per stand-in as it is made (a cold forge takes minutes), not all at the end: a CI log is a pipe.
-    sys.stdout.reconfigure(line_buffering=True)
-    print(f"forge: no container registry in reach; {len(stand_ins)} stand-ins for {len(argv)} images")
-    try:
-        forge(stand_ins)
-    except RuntimeError as error:  # what failed, and its log's tail
-        print(error, file=sys.stderr)
-        return 1
-    return 0
+def releases(profile: Profile, pins: Mapping) -> dict[str, object]:
+    """forge.yml's `releases`: what the stand-ins carry for each version choice of the profile
+    (versions.<language>), in the profile's order; SystemExit unless there is one per choice."""
+    choices = [str(choice) for choice in profile.versions[profile.language]]
+    given = pins["releases"]
+    if sorted(given) != sorted(choices):
+        raise SystemExit(f"forge: templates/{profile.language}/forge.yml's releases are for {sorted(given)}, "
+                         f"profile.yml's versions.{profile.language} are {choices}: one release per choice")
+    return {choice: given[choice] for choice in choices}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import pathlib
+import shlex
 import subprocess
 import tempfile
 
@@ -22,15 +23,15 @@ MODULE = "github.com/moby/buildkit"
 PACKAGE = f"{MODULE}/frontend/dockerfile/cmd/dockerfile-frontend"
 
 
-def _go(args: list[str], cwd: str, env: dict[str, str]) -> str:
-    proc = subprocess.run(
-        ["go", *args], cwd=cwd, env=env, capture_output=True, text=True, check=False
-    )
+def _go(command: str, cwd: str, env: dict[str, str]) -> str:
+    """Runs a go command line, as typed (the host's Go toolchain builds the frontend)."""
+    args = shlex.split(command)
+    proc = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-30:])
         raise RuntimeError(
             f"building the Dockerfile frontend ({MODULE} {BUILDKIT_VERSION}): "
-            f"`go {args[0]}` failed with exit code {proc.returncode}:\n{tail}"
+            f"`{' '.join(args[:2])}` failed with exit code {proc.returncode}:\n{tail}"
         )
     return proc.stdout
 
@@ -54,7 +55,7 @@ def build_frontend(context: pathlib.Path) -> None:
     # own (read-only, checksum-verified) source keeps upstream's build list.
     with tempfile.TemporaryDirectory(prefix="forge-frontend-") as outside:
         ref = f"{MODULE}@{BUILDKIT_VERSION}"
-        src = json.loads(_go(["mod", "download", "-json", ref], outside, env))["Dir"]
+        src = json.loads(_go(f"go mod download -json {ref}", outside, env))["Dir"]
     # Upstream's ldflags (-d plus the main.* version strings), stripped as well,
     # and its build tags (release/mainline/tags is empty for this version).
     version = f"dockerfile/{FRONTEND_VERSION}+buildkit-{BUILDKIT_VERSION}"
@@ -63,5 +64,5 @@ def build_frontend(context: pathlib.Path) -> None:
         f" -X main.Package={PACKAGE}"
     )
     tags = "netgo static_build osusergo"
-    build = ["build", "-tags", tags, "-ldflags", ldflags, "-o", str(binary), PACKAGE]
-    _go(build, src, env)
+    build = shlex.join(["-tags", tags, "-ldflags", ldflags, "-o", str(binary), PACKAGE])
+    _go(f"go build {build}", src, env)
