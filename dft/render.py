@@ -12,8 +12,10 @@ import copier
 
 from dft.matrix import ROOT, Combination
 
-# What copier reads; a plain (non-git) copy renders the working tree, uncommitted edits included.
-TEMPLATE_PARTS = ("copier.yml", "templates", "includes")
+# What copier reads (copier.yml, the shared includes, and of each language its subtree, questions, profile
+# and Jinja files); a plain (non-git) copy renders the working tree, uncommitted edits included.
+TEMPLATE_PARTS = ("copier.yml", "includes", "templates/*/project", "templates/*/questions.yml",
+                  "templates/*/profile.yml", "templates/*/*.jinja")
 # Rendered projects, shared by every test process of a run (and by runs of the same template tree):
 # each combination is rendered once, not once per xdist worker.
 RENDERS = Path(tempfile.gettempdir()) / "dft-renders"
@@ -22,9 +24,8 @@ RENDERS = Path(tempfile.gettempdir()) / "dft-renders"
 def template_files() -> list[Path]:
     files = []
     for part in TEMPLATE_PARTS:
-        source = ROOT / part
-        files += sorted(p for p in source.rglob("*") if p.is_file() and "__pycache__" not in p.parts) \
-            if source.is_dir() else [source]
+        for source in sorted(ROOT.glob(part)):
+            files += sorted(p for p in source.rglob("*") if p.is_file()) if source.is_dir() else [source]
     return files
 
 

@@ -1,5 +1,5 @@
 """The build targets: one per distinct Dockerfile that copier.yml's combinations render, each named by
-the answers its combinations share. The build tier builds each once; examples/ holds each one."""
+the answers its combinations share. The build tier builds each once; its language's examples/ holds each one."""
 
 from __future__ import annotations
 

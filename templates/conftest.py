@@ -2,4 +2,4 @@
 the copier subtrees and the drop-in services carry tests of their own, which run in the images' test
 stage."""
 
-collect_ignore_glob = ["*/project", "*/services"]
+collect_ignore_glob = ["*/project", "*/services", "*/examples"]
