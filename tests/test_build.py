@@ -416,8 +416,8 @@ AWKWARD_NAME = 'Billing "API" $HOME \\ x'
 
 @pytest.mark.parametrize("first", as_params(FIRST_OF_EACH_LANGUAGE))
 def test_description_label_keeps_every_character(first, tmp_path):
-    # The slug stays the sample's: a new one would rename the package and rebuild every dependency
-    # (Rust's), where the promise is about the label alone.
+    # The slug stays the sample's: a new one would rename Rust's binary, which cargo-chef's recipe names,
+    # and so rebuild every dependency, where the promise is about the label alone.
     slug = yaml.safe_load((first.project / ".copier-answers.yml").read_text())["project_slug"]
     answers = {**first.combination.data, "project_name": AWKWARD_NAME, "project_slug": slug}
     project = render(tmp_path / "awkward", answers)
