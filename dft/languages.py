@@ -38,6 +38,8 @@ PROFILE_FIELDS = {
             "there unless the app handles it",
     "manifests": "per package manager: the files its dependency step reads: the manifest, the lockfile, any other",
     "owned_files": "files of the project the template owns beyond those every language has ([] when none)",
+    "gitignore": "what the language's local installs, builds and test runs write into the project, for its "
+                 ".gitignore (includes/gitignore.jinja): a comment (why) -> its patterns; never a lockfile",
 }
 # Fields a profile.yml may have: the entry_point question's, where the language asks it.
 OPTIONAL_PROFILE_FIELDS = {
@@ -65,6 +67,11 @@ TEST_FIELDS = {
     "answers": "`bad`: [question, answer, message] its validators refuse, `good`: [question, answer] they take",
     "formatters": "the language's standard formatter and linter: name, argv, bad_file, and env, prepare, download, "
                   "toolchain, output_is_finding where needed",
+    "code_answers": "answers that say where the user's code is, each with another value: an update given one moves "
+                    "no file of the user's (tests/test_update.py)",
+    "local_outputs": "a local command of the language (install, build, test, lint) -> files it writes into the "
+                     "project, each a Jinja template of the answers: the project's .gitignore must hide them all "
+                     "(tests/test_gitignore.py)",
 }
 FIELDS = PROFILE_FIELDS | TEST_FIELDS
 
@@ -226,3 +233,16 @@ if __name__ == "__main__":
         print(table())
     except ProfileError as error:
         sys.exit(f"error: {error}")
+
+
+# What the template owns in every generated project (the generated README's "Keeping up with the
+# standard" lists the same); a language's profile names what it owns besides (owned_files). Everything
+# else is the user's from the first copy on: the sample, which a service replaces and no update touches,
+# and .gitignore, which an update writes only where there is none.
+EVERY_LANGUAGE_OWNS = {"Dockerfile", ".dockerignore", ".pre-commit-config.yaml", ".healthprobe", "README.md",
+                       "compose.yaml", ".github", ".gitlab-ci.yml", ".copier-answers.yml", ".yamllint"}
+
+
+def template_owned(language: str) -> set[str]:
+    """The top-level names of what the template owns in a project of that language."""
+    return EVERY_LANGUAGE_OWNS | {path.split("/")[0] for path in profile(language).owned_files}

@@ -17,20 +17,9 @@ import yaml
 
 from dft import docker as d
 from dft.dockerfile import Dockerfile
-from dft.languages import TEMPLATES, languages, profile
+from dft.languages import TEMPLATES, languages, profile, template_owned
 from dft.matrix import Combination
 from dft.render import rendered
-
-# What the template owns in every generated project: the user keeps these as rendered and edits none of
-# them (the generated README's "Replace the sample" section says the same), and what a language owns
-# besides (its profile's owned_files). Everything else is the sample, which the service replaces.
-EVERY_LANGUAGE_OWNS = {"Dockerfile", ".dockerignore", ".healthprobe", "README.md", "compose.yaml", ".github",
-                       ".gitlab-ci.yml", ".copier-answers.yml", ".yamllint"}
-
-
-def template_owned(language: str) -> set[str]:
-    """The top-level names of what the template owns in a project of that language."""
-    return EVERY_LANGUAGE_OWNS | {path.split("/")[0] for path in profile(language).owned_files}
 
 
 @dataclass(frozen=True)
