@@ -22,7 +22,7 @@ from questionary import Choice
 
 from dft.dockerfile import Dockerfile
 from dft.languages import languages, profile
-from dft.matrix import ROOT, combinations, questions
+from dft.matrix import ROOT, asked, combinations, defaults, questions, render_value
 from dft.render import render, template_copy
 
 pytestmark = pytest.mark.render
@@ -323,3 +323,18 @@ def test_a_version_the_runtime_does_not_ship_is_refused(language, runtime, versi
     spec = prompt_for(question, {"language": language, "runtime": runtime}, monkeypatch, tmp_path / "prompt")
     assert next(c for c in spec["choices"] if c.value == version).disabled == message.split(": ", 1)[1]
     assert spec["default"].value in offered, "the default is a version the runtime ships"
+
+
+# Copier's prompt prints a question's help after its "🎤 " (three columns), each line as it is: a line
+# wider than the terminal is cut. So every line fits 80 columns, the first with that prefix.
+@pytest.mark.parametrize("language", languages())
+def test_every_help_fits_the_prompt(language):
+    context = defaults({"language": language})
+    wide = {}
+    for name, spec in questions().items():
+        if "help" in spec and asked(spec, context):
+            lines = render_value(spec["help"], context).splitlines() or [""]
+            width = max([len(lines[0]) + 3] + [len(line) for line in lines[1:]])
+            if width > COLUMNS:
+                wide[name] = width
+    assert not wide, f"{language}: these helps are wider than {COLUMNS} columns in the prompt: {wide}"
