@@ -236,10 +236,12 @@ def test_mirror_prefix_rewrites_every_base_image(combination, tmp_path):
 def test_answers_file_records_every_choice(combination):
     """`copier update` renders again from .copier-answers.yml: it holds every question asked, with the
     combination's choice or the default, as the same type (a version "1.26" read back as the number
-    1.26, or a port as text, is another answer)."""
+    1.26, or a port as text, is another answer). It also records the language of the first copy, which
+    the language question holds to on update."""
     recorded = yaml.safe_load((rendered(combination) / ".copier-answers.yml").read_text())
     context = defaults(combination.data)
     expected = {name: context[name] for name, spec in questions().items() if name in context and asked(spec, context)}
+    expected["copied_language"] = combination["language"]
     recorded = {name: value for name, value in recorded.items() if not name.startswith("_")}
     wrong = {name: f"recorded {shown(recorded, name)}, want {shown(expected, name)}"
              for name in sorted(recorded.keys() | expected.keys()) if shown(recorded, name) != shown(expected, name)}

@@ -5,6 +5,7 @@ distroless cc, asserted in tests/test_forge.py.)"""
 from __future__ import annotations
 
 import subprocess
+import uuid
 
 import pytest
 
@@ -124,7 +125,9 @@ def rust_hello(tmp_path_factory):
                 '    && cp "target/$target/release/hello" /hello-static \\\n'
                 "    && cargo build --offline --release && cp target/release/hello /hello-dynamic\n"
             )
-            tag = f"dft-test/forge-rust-hello-{minor}:1"
+            # A tag of this process's own: xdist may run this module on both workers, and each removes
+            # its image when its share of the module ends.
+            tag = f"dft-test/forge-rust-hello-{minor}:{uuid.uuid4().hex[:12]}"
             d.build(context, tag, "--network=none")
             built[minor] = tag
         return built[minor]
