@@ -121,12 +121,19 @@ def combinations() -> tuple[Combination, ...]:
     return tuple(Combination(tuple(answers.items())) for answers in partial)
 
 
+# The answers that customise a Dockerfile without an edit (copier.yml's build_packages, build_args and
+# labels), which every language takes alike: one more layout of each language, `<language>-customised`.
+CUSTOMISED = {"build_packages": "jq=1.7.1*", "build_args": "APP_ENV=production GIT_SHA=",
+              "labels": "com.example.team=payments"}
+
+
 # Answers the matrix cannot enumerate (free text, yes or no) that shape a project's layout, named in each
-# language's tests.yml (`layouts`): each set renders and lints like a combination. The services build real
-# services in such layouts; a language's own tests may build its sets.
+# language's tests.yml (`layouts`), and CUSTOMISED: each set renders and lints like a combination. The
+# services build real services in such layouts; a language's own tests may build its sets.
 @cache
 def layouts() -> tuple[Combination, ...]:
     from dft.languages import languages, profile
 
     return tuple(Combination(tuple({"language": language, **answers}.items()), f"{language}-{name}")
-                 for language in languages() for name, answers in profile(language).layouts.items())
+                 for language in languages()
+                 for name, answers in {**profile(language).layouts, "customised": CUSTOMISED}.items())

@@ -73,6 +73,12 @@ BAD_ANSWERS = [
     ("health_port", "80", "Type a port from 1024 to 65535, e.g. 9090"),
     ("health_port", "8080", "Leave it empty: that is $PORT"),
     ("extra_files", "static/ ../secrets", EXTRA_FILES),
+    ("build_packages", "libpq-dev", "Pin each as name=version*, e.g. libpq-dev=17.*"),
+    ("build_packages", "gcc=14.* libpq-dev", "Pin each as name=version*, e.g. libpq-dev=17.*"),
+    ("build_args", "APP_ENV", "Type NAME=default pairs, e.g. APP_ENV=production"),
+    ("build_args", 'TOKEN="$SECRET"', "Type NAME=default pairs, e.g. APP_ENV=production"),
+    ("labels", "Team=payments", "Type key=value pairs, e.g. com.example.team=payments"),
+    ("labels", "com.example.team=", "Type key=value pairs, e.g. com.example.team=payments"),
     ("extra_files", ".env", EXTRA_FILES),
     ("extra_files", "/etc/ssl", EXTRA_FILES),
 ]
@@ -101,6 +107,9 @@ GOOD_ANSWERS = [
     ("project_name", "42"),
     ("health_port", "9090"),
     ("extra_files", "static/ templates/*.html migrations openapi.yaml"),
+    ("build_packages", "libpq-dev=17.* protobuf-compiler=3.21.12*"),
+    ("build_args", "APP_ENV=production GOFLAGS=-mod=mod GIT_SHA="),
+    ("labels", "com.example.team=payments org.opencontainers.image.vendor=Acme"),
 ]
 GOOD_ANSWERS = [(*case, {}) for case in GOOD_ANSWERS] + [
     (*case, {"language": language}) for language in languages() for case in profile(language).answers["good"]]

@@ -8,6 +8,7 @@ line of the Dockerfile edited, and committed; then updated as a user would, to t
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -274,3 +275,58 @@ def test_the_suite_runs_the_pre_commit_the_generated_ci_runs():
     suite = re.search(r"^pre-commit==(\S+)", requirements, re.MULTILINE)[1]
     ci = re.search(r"^  pre_commit: (\S+)", (ROOT / "includes" / "common.yml").read_text(), re.MULTILINE)[1]
     assert suite == ci, f"tests/requirements.txt pins pre-commit {suite}, includes/common.yml {ci}"
+
+
+# A version choice that a release drops: the update stops and says which version to give, rather than
+# moving the project to another one without a word.
+
+def test_a_dropped_version_stops_the_update_and_says_which_to_give(tmp_path):
+    repo, _, new = template_repo(tmp_path / "template")
+    language = languages()[0]
+    question, versions = f"{language}_version", profile(language).versions[language]
+    kept, dropped = versions[:-1], versions[-1]
+    project = copy(repo, tmp_path / "project", {"language": language, question: dropped}, new)
+    git("init", "-q", cwd=project)
+    commit(project, "copied")
+    profile_yml = f"templates/{language}/profile.yml"
+    def listed(choices):
+        return f"{language}: [{', '.join(json.dumps(v) for v in choices)}]"
+    release(repo, "9.9.9", {profile_yml: (listed(versions), listed(kept))})
+    before = snapshot(project)
+    with pytest.raises(ValueError) as stopped:
+        update(project)
+    assert str(stopped.value) == (f"Invalid choice for '{question}': Pick {' or '.join(kept)}: this release offers no "
+                                  f"{profile(language).name} {dropped}")
+    assert snapshot(project) == before, f"{language}: the stopped update changed the project"
+    update(project, **{question: kept[0]})
+    assert yaml.safe_load((project / ".copier-answers.yml").read_text())[question] == kept[0]
+
+
+# A release that changes the template's files around the user's edit, or moves one of them.
+
+def test_a_dockerfile_edit_survives_a_release_that_changes_other_lines(tmp_path):
+    repo, _, new = template_repo(tmp_path / "template")
+    language = languages()[0]
+    project = users_project(repo, new, language, tmp_path / "project")
+    release(repo, "9.9.9", {"includes/dockerfile/header.jinja": ("builds the image,", "builds the image (9.9.9),")})
+    update(project)
+    dockerfile = (project / "Dockerfile").read_text()
+    assert "builds the image (9.9.9)," in dockerfile, f"{language}: the release's change did not arrive"
+    assert EDIT in dockerfile, f"{language}: the user's Dockerfile line is gone"
+    assert not leftovers(project), f"{language}: conflict markers or .rej files after the update"
+
+
+def test_a_template_file_moved_by_a_release_moves_in_the_project(tmp_path):
+    repo, _, new = template_repo(tmp_path / "template")
+    language = languages()[0]
+    project = users_project(repo, new, language, tmp_path / "project")
+    mine = users_files(project, language)
+    old_path = repo / "templates" / language / "project" / "compose.yaml.jinja"
+    old_path.rename(old_path.with_name("compose.yml.jinja"))
+    commit_all(repo, "compose.yaml is compose.yml", "v9.9.9")
+    update(project)
+    assert not (project / "compose.yaml").exists(), f"{language}: the moved file stayed at its old path"
+    assert (project / "compose.yml").is_file(), f"{language}: the moved file is not at its new path"
+    after = {path: data for path, data in users_files(project, language, mine).items() if path != "compose.yml"}
+    assert after == mine, f"{language}: the move touched the user's files"
+    assert not leftovers(project), f"{language}: conflict markers or .rej files after the update"
