@@ -161,6 +161,19 @@ def test_an_update_takes_the_newest_release(updated, releases):
     assert recorded == f"v{new}", f"{language}: updated to {recorded}, not the newest tag v{new}"
 
 
+@pytest.mark.parametrize("language", languages())
+def test_a_recopy_overwrites_none_of_the_users_files(language, releases, tmp_path):
+    """`copier recopy` is a fresh copy over the project: it writes the sample's files the user deleted
+    (git shows them), and overwrites none that the user has."""
+    repo, old, _ = releases
+    project = users_project(repo, old, language, tmp_path / "project")
+    mine = users_files(project, language)
+    copier.run_recopy(project, defaults=True, overwrite=True, quiet=True, unsafe=False)
+    after = users_files(project, language)
+    changed = sorted(path for path in mine if after.get(path) != mine[path])
+    assert not changed, f"{language}: copier recopy overwrote the user's {changed}"
+
+
 # Answers that change on update: where the code is (the language's code_answers), the runtime, the CI.
 
 @pytest.mark.parametrize(("language", "answer", "value"), [
