@@ -87,6 +87,7 @@ def users_project(repo: Path, version: str, language: str, dest: Path) -> Path:
     git("init", "-q", cwd=project)
     commit(project, "copied")
     owned = template_owned(language)
+    sample = users_files(project, language)
     for path in project.iterdir():
         if path.name not in owned and path.name != ".git":
             shutil.rmtree(path) if path.is_dir() else path.unlink()
@@ -94,6 +95,9 @@ def users_project(repo: Path, version: str, language: str, dest: Path) -> Path:
                     ignore=shutil.ignore_patterns("answers.yml", "expect.yml"))
     edit_dockerfile(project)
     commit(project, "my service")
+    mine = users_files(project, language)
+    assert mine.keys() - sample.keys() and mine.keys() & {p for p in sample if sample[p] != mine.get(p)}, \
+        f"{language}: the service should bring files of its own, and one with a sample file's name"
     return project
 
 
