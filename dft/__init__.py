@@ -1,7 +1,7 @@
 """dockerfile-templates' own Python, what the scripts and the test-suite share: the languages' folders
 (languages), the combinations copier.yml makes (matrix) and their distinct Dockerfiles (targets),
-rendering with copier (render), the Docker CLI (docker), and the tools scripts/ runs (demo, examples,
-needs)."""
+rendering with copier (render), the Docker CLI (docker), Renovate on a rendered project (renovate), and the
+tools scripts/ runs (demo, examples, needs)."""
 
 import os
 from pathlib import Path

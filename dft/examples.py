@@ -1,8 +1,9 @@
 """Each language's examples (templates/<language>/examples/<target>/): the files the template owns (Dockerfile,
-.dockerignore, CI, compose, README), rendered for each of its distinct Dockerfiles and committed, so that users
-browse what they would get and every template change shows as a diff of real files. The samples and their
-lockfiles are in the language's project/ already, and are not repeated. `scripts/examples` rewrites them; a
-render-tier test fails when they drift from the templates. .gitattributes marks them as generated.
+docker-bake.hcl, .dockerignore, CI, compose, README, renovate.json), rendered for each of its distinct
+Dockerfiles and committed, so that users browse what they would get and every template change shows as a
+diff of real files. The samples and their lockfiles are in the language's project/ already, and are not
+repeated. `scripts/examples` rewrites them; a render-tier test fails when they drift from the templates.
+.gitattributes marks them as generated.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from dft.matrix import ROOT
 from dft.targets import Target, distinct_dockerfiles
 
 # What an example holds of a project: the files the template owns and re-renders on every update.
-OWNED = ("Dockerfile", ".dockerignore", "compose.yaml", "README.md", ".github/workflows/ci.yml", ".gitlab-ci.yml")
+OWNED = ("Dockerfile", "docker-bake.hcl", ".dockerignore", "compose.yaml", "README.md", ".github/workflows/ci.yml",
+         ".gitlab-ci.yml", "renovate.json")
 
 
 def files(project: Path) -> dict[str, bytes]:

@@ -238,9 +238,11 @@ if __name__ == "__main__":
 # What the template owns in every generated project (the generated README's "Keeping up with the
 # standard" lists the same); a language's profile names what it owns besides (owned_files). Everything
 # else is the user's from the first copy on: the sample, which a service replaces and no update touches,
-# and .gitignore, which an update writes only where there is none.
-EVERY_LANGUAGE_OWNS = {"Dockerfile", ".dockerignore", ".pre-commit-config.yaml", ".healthprobe", "README.md",
-                       "compose.yaml", ".github", ".gitlab-ci.yml", ".copier-answers.yml", ".yamllint"}
+# and the files an update writes only where there are none (copier.yml's `_skip_if_exists`).
+EVERY_LANGUAGE_OWNS = {"Dockerfile", "docker-bake.hcl", ".dockerignore", ".pre-commit-config.yaml", ".healthprobe",
+                       "README.md", "compose.yaml", ".github", ".gitlab-ci.yml", ".copier-answers.yml", ".yamllint",
+                       "renovate.json"}
+WRITTEN_WHERE_NONE = (".gitignore", ".trivyignore.yaml")
 
 
 def template_owned(language: str) -> set[str]:

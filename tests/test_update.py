@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from dft import DFT_HOME
-from dft.languages import TEMPLATES, languages, profile, template_owned
+from dft.languages import TEMPLATES, WRITTEN_WHERE_NONE, languages, profile, template_owned
 from dft.lockfiles import CA_BUNDLE
 from dft.matrix import ROOT
 from dft.releases import commit_all, git, release, template_repo
@@ -64,12 +64,13 @@ def snapshot(project: Path) -> dict[str, bytes]:
 
 
 def users_files(project: Path, language: str, before: dict[str, bytes] | None = None) -> dict[str, bytes]:
-    """The user's files; after an update (given those `before` it), less the .gitignore it wrote where there
-    was none."""
+    """The user's files; after an update (given those `before` it), less those it wrote where there were
+    none (.gitignore, .trivyignore.yaml)."""
     owned = template_owned(language)
     files = {path: data for path, data in snapshot(project).items() if path.split("/")[0] not in owned}
-    if before is not None and ".gitignore" not in before:
-        files.pop(".gitignore", None)
+    for path in WRITTEN_WHERE_NONE if before is not None else ():
+        if path not in before:
+            files.pop(path, None)
     return files
 
 
