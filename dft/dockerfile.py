@@ -35,6 +35,15 @@ class Dockerfile:
         return [ref for ref in self.parser.parent_images if ref not in stages]
 
     @property
+    def target_platform_bases(self) -> list[str]:
+        """The external bases of the stages built for the target platform (not `--platform=$BUILDPLATFORM`):
+        the images a multi-platform build needs for every platform, not only the build machine's."""
+        stages = set(self.stage_names)
+        froms = [i["value"] for i in self.parser.structure if i["instruction"] == "FROM"]
+        return [ref for value, ref in zip(froms, self.parser.parent_images, strict=True)
+                if "BUILDPLATFORM" not in value and ref not in stages and ref != "scratch"]
+
+    @property
     def images(self) -> list[str]:
         """Every image a build of this Dockerfile needs from the engine: the syntax frontend and the bases."""
         return [ref for ref in [self.syntax, *self.external_bases] if ref and ref != "scratch"]

@@ -1,7 +1,8 @@
 """What a test run needs: `python -m dft.needs [pytest args]` asks pytest which tests the
-arguments select, and prints the images their build-tier tests build on, one a line. It prints
-nothing when only the render tier is selected, so `scripts/test` starts no engine and forges nothing
-for it, and only what a language needs for `-k go` or `-k python`.
+arguments select, and prints the images their build-tier tests build on, one a line, then what they need
+from the host beside an engine (`pytest.mark.host`: a local registry, buildkitd, emulation, cosign), one
+`host NAME` line each. It prints nothing when only the render tier is selected, so `scripts/test` starts
+no engine and forges nothing for it, and only what a language needs for `-k go` or `-k python`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ class Needs:
 
     def __init__(self) -> None:
         self.images: set[str] = set()
+        self.host: set[str] = set()
         self.unnamed: list[str] = []
 
     @pytest.hookimpl(trylast=True)
@@ -29,6 +31,7 @@ class Needs:
             if not named:
                 self.unnamed.append(item.nodeid)
             self.images |= named
+            self.host |= {need for marker in item.iter_markers("host") for need in marker.args}
 
 
 def main(argv: list[str]) -> int:
@@ -44,7 +47,7 @@ def main(argv: list[str]) -> int:
         print("these build-tier tests name no images (pytest.mark.images): " + ", ".join(needs.unnamed),
               file=sys.stderr)
         return 1
-    print("\n".join(sorted(needs.images)))
+    print("\n".join([*sorted(needs.images), *(f"host {need}" for need in sorted(needs.host))]))
     return 0
 
 

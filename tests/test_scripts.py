@@ -39,3 +39,15 @@ def test_scripts_test_needs_an_engine_only_for_build_tests(args, needs_images):
     assert result.returncode == 0, result.stderr
     images = result.stdout.split()
     assert bool(images) == needs_images, f"scripts/test {' '.join(args)} would forge {images}"
+
+
+# What a test needs from the host beside an engine (pytest.mark.host) is brought only when it is selected.
+@pytest.mark.parametrize(("args", "needs"), [
+    (["-m", "render"], set()),
+    (["tests/test_registry.py", "-k", languages()[0]], {"registry", "buildkit", "emulation", "cosign"}),
+], ids=lambda v: " ".join(v) if isinstance(v, list) else None)
+def test_scripts_test_brings_host_needs_only_for_the_tests_that_name_them(args, needs):
+    result = subprocess.run([sys.executable, "-m", "dft.needs", *args], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    brought = {line.removeprefix("host ") for line in result.stdout.splitlines() if line.startswith("host ")}
+    assert brought == needs, f"scripts/test {' '.join(args)} would bring {brought}"

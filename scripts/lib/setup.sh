@@ -18,6 +18,10 @@ declare -A ENGINE_PACKAGES=(
 ENGINE_FLOOR=25         # BuildKit with COPY --link, heredocs and HEALTHCHECK --start-interval
 CONCURRENT_FLOOR=28     # from here on, builds run on two workers
 ACTIONLINT_VERSION=v1.7.12
+# The release tests' builders: buildkitd from the BuildKit release the forge's Dockerfile frontend comes
+# from (one pin, in tests/forge/frontend.py), and cosign, which signs offline with a local key.
+BUILDKIT_VERSION=$(sed -n 's/^BUILDKIT_VERSION = "\(v[^"]*\)".*/\1/p' "$ROOT/tests/forge/frontend.py")
+COSIGN_VERSION=v3.1.3
 DISK_FLOOR_GB=20        # a cold run takes about 17 GB: stand-ins, build cache, test images kept to the end
 export DOCKER_BUILDKIT=1
 
@@ -46,10 +50,11 @@ ensure_actionlint() {
     || die "go install of actionlint failed: is the Go module proxy (or your GOPROXY) in reach?"
 }
 
-# Host commands the private engine or the forge need, each from the Debian package of its name; as root.
+# Host commands the private engine or the forge need, each from the Debian package of its name (or of the
+# name after `=`: qemu-aarch64-static=qemu-user-static); as root.
 ensure_host_packages() {
   local missing=() cmd
-  for cmd in "$@"; do command -v "$cmd" >/dev/null || missing+=("$cmd"); done
+  for cmd in "$@"; do command -v "${cmd%%=*}" >/dev/null || missing+=("${cmd#*=}"); done
   [[ ${#missing[@]} -eq 0 ]] && return
   [[ $(id -u) -eq 0 ]] || die "${missing[*]} missing and installing needs root: run as root, or start Docker 25+ with registry access"
   command -v apt-get >/dev/null || die "${missing[*]} missing and there is no apt-get: start Docker 25+ with registry access"
@@ -182,4 +187,70 @@ ensure_base_images() {
     ensure_host_packages debootstrap
     (cd "$ROOT" && python -m tests.forge "$@") || die "the base-image forge failed (see above)"
   fi
+}
+
+# What the selected tests need from the host beside an engine and images (pytest.mark.host; dft.needs prints
+# each as a `host NAME` line).
+ensure_host_needs() {
+  local need
+  for need in "$@"; do
+    case $need in
+      registry) ensure_host_packages docker-registry ;;
+      emulation) ensure_emulation ;;
+      buildkit) ensure_host_packages runc && ensure_buildkit ;;
+      cosign) ensure_cosign ;;
+      *) die "a test needs '$need' from the host, which scripts/lib/setup.sh cannot bring: add it to ensure_host_needs" ;;
+    esac
+  done
+}
+
+# arm64 programs run through qemu-user-static, which binfmt_misc hands them to (with the F flag, so that
+# they run inside containers and chroots too): for arm64 images and debootstrap --arch=arm64.
+ensure_emulation() {
+  local binfmt=/proc/sys/fs/binfmt_misc conf=/usr/lib/binfmt.d/qemu-aarch64.conf
+  ensure_host_packages qemu-aarch64-static=qemu-user-static debootstrap
+  if [[ ! -e $binfmt/register ]]; then
+    [[ $(id -u) -eq 0 ]] || die "binfmt_misc is not mounted and mounting it needs root: run as root, or mount it (mount -t binfmt_misc binfmt_misc $binfmt)"
+    mount -t binfmt_misc binfmt_misc "$binfmt" \
+      || die "cannot mount binfmt_misc (an unprivileged container?): run the arm64 tests on a host or a privileged container"
+  fi
+  if [[ ! -e $binfmt/qemu-aarch64 ]]; then
+    [[ -r $conf ]] || die "$conf is missing: reinstall qemu-user-static (apt-get install --reinstall qemu-user-static)"
+    [[ $(id -u) -eq 0 ]] || die "qemu-aarch64 is not registered with binfmt_misc and registering needs root: run as root"
+    say "registering qemu-aarch64 with binfmt_misc ($conf)"
+    cat "$conf" >"$binfmt/register" \
+      || die "binfmt_misc refused qemu-aarch64's entry ($conf): is another aarch64 entry registered? see $binfmt/"
+  fi
+  grep -qx enabled "$binfmt/qemu-aarch64" || die "qemu-aarch64 is registered but disabled: echo 1 >$binfmt/qemu-aarch64"
+  grep -q '^flags:.*F' "$binfmt/qemu-aarch64" \
+    || die "qemu-aarch64 is registered without the F flag, so containers cannot use it: echo -1 >$binfmt/qemu-aarch64, then run again"
+}
+
+# buildkitd (a builder of the tests' own, started empty) and buildctl, from the github.com/moby/buildkit
+# module through the Go module proxy, as upstream builds them (static, its release's build tags).
+ensure_buildkit() {
+  local bin=$DFT_HOME/bin src
+  [[ $("$bin/buildkitd" --version 2>/dev/null) == *" $BUILDKIT_VERSION"* ]] && return
+  command -v go >/dev/null || die "buildkitd is built with Go, and go is missing: install Go 1.26.8 or newer"
+  say "building buildkitd and buildctl $BUILDKIT_VERSION from the Go module proxy"
+  # buildkit's go.mod has `exclude` directives, which `go install pkg@version` refuses: build inside the
+  # module's own (checksum-verified) source, with upstream's build list.
+  src=$(cd / && go mod download -json "github.com/moby/buildkit@$BUILDKIT_VERSION" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
+  [[ -d $src ]] || die "go mod download of github.com/moby/buildkit@$BUILDKIT_VERSION failed: is the Go module proxy (or your GOPROXY) in reach?"
+  mkdir -p "$bin"
+  (cd "$src" && CGO_ENABLED=0 GOWORK=off GOFLAGS="-mod=readonly -trimpath -buildvcs=false" go build \
+      -tags "osusergo netgo static_build" -o "$bin/" \
+      -ldflags "-s -w -X github.com/moby/buildkit/version.Version=$BUILDKIT_VERSION -X github.com/moby/buildkit/version.Package=github.com/moby/buildkit" \
+      ./cmd/buildkitd ./cmd/buildctl) \
+    || die "building buildkitd $BUILDKIT_VERSION failed (see above): it needs the Go its go.mod names, which GOTOOLCHAIN=auto fetches"
+}
+
+# cosign signs and verifies with a local key pair offline (keyless signing is the generated CI's business).
+ensure_cosign() {
+  local bin=$DFT_HOME/bin
+  [[ $(go version -m "$bin/cosign" 2>/dev/null) == *$'\tmod\tgithub.com/sigstore/cosign/v3\t'"$COSIGN_VERSION"$'\t'* ]] && return
+  command -v go >/dev/null || die "cosign is built with Go, and go is missing: install Go 1.26 or newer"
+  say "building cosign $COSIGN_VERSION from the Go module proxy"
+  GOBIN=$bin CGO_ENABLED=0 go install -trimpath -ldflags "-s -w" "github.com/sigstore/cosign/v3/cmd/cosign@$COSIGN_VERSION" \
+    || die "go install of cosign $COSIGN_VERSION failed: is the Go module proxy (or your GOPROXY) in reach?"
 }

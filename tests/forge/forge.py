@@ -186,14 +186,22 @@ def required(stand_ins: list[StandIn], refs: list[str]) -> list[StandIn]:
     return ordered
 
 
-def forge(stand_ins: list[StandIn], log=print) -> None:
-    """Builds every stand-in whose fingerprint changed, in order (bases first)."""
-    fingerprints: dict[str, str] = {}
+def fingerprints(stand_ins: list[StandIn]) -> dict[str, str]:
+    """Each tag's fingerprint: its recipe's, and its bases' (stand_ins in order, bases first)."""
+    found: dict[str, str] = {}
     for stand_in in stand_ins:
-        upstream = "".join(fingerprints.get(base, "") for base in stand_in.bases())
+        upstream = "".join(found.get(base, "") for base in stand_in.bases())
         fingerprint = hashlib.sha256((stand_in.recipe_text() + upstream).encode()).hexdigest()[:16]
         for tag in stand_in.tags:
-            fingerprints[tag] = fingerprint
+            found[tag] = fingerprint
+    return found
+
+
+def forge(stand_ins: list[StandIn], log=print) -> None:
+    """Builds every stand-in whose fingerprint changed, in order (bases first)."""
+    made = fingerprints(stand_ins)
+    for stand_in in stand_ins:
+        fingerprint = made[stand_in.name]
         if all(image_fingerprint(tag) == fingerprint for tag in stand_in.tags):
             log(f"forge: {stand_in.name:48} up to date ({fingerprint})")
             continue

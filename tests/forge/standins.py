@@ -13,6 +13,7 @@ import yaml
 from dft.languages import TEMPLATES, common, languages, profile
 from tests.forge.forge import RootfsStandIn, StandIn
 from tests.forge.frontend import FRONTEND_VERSION, build_frontend
+from tests.forge.sbom import SCANNER, syft_binary
 
 # The image distroless layers its interpreters' images on (static, then base, then cc): glibc, libgcc,
 # libstdc++. Several languages run on it or build their distroless stand-ins FROM it, so it is made here,
@@ -21,12 +22,14 @@ DISTROLESS_CC = f"gcr.io/distroless/cc-debian{common()['debian']['version']}:non
 
 
 def base() -> list[StandIn]:
-    """Debian and the Dockerfile frontend: every language builds on them."""
+    """Debian and the Dockerfile frontend, which every language builds on, and the SBOM scanner every
+    language's release attestation runs (forged only where a test names it)."""
     release = common()["debian"]["codename"]
     return [
         RootfsStandIn(tags=(f"debian:{release}-slim", f"debian:{release}"), recipe="debootstrap", suite=release),
         StandIn(tags=(common()["frontend"], f"docker/dockerfile:{FRONTEND_VERSION}"), recipe="dockerfile-frontend",
                 inputs=build_frontend),
+        StandIn(tags=(SCANNER,), recipe="sbom-scanner", inputs=syft_binary),
     ]
 
 
