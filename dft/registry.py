@@ -249,6 +249,8 @@ class FreshBuilder:
     def bake(self, project: Path, *targets: str, env: dict[str, str], options: tuple[str, ...] = ()) -> Bake:
         """`docker buildx bake` of the project's docker-bake.hcl on this builder, with the variables in env;
         rawjson progress, so that each step's cache state can be read."""
+        if env.get("CA_BUNDLE"):  # bake reads a file outside the project only with leave
+            options = (f"--allow=fs.read={env['CA_BUNDLE']}", *options)
         args = ["docker", "buildx", "bake", "--builder", self.name, "--progress=rawjson", *options, *targets]
         started = time.monotonic()
         result = subprocess.run(args, cwd=project, env={**os.environ, **env}, capture_output=True, text=True,

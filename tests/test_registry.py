@@ -20,11 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 
 from dft import docker as d
 from dft.dockerfile import Dockerfile
 from dft.matrix import questions
 from dft.registry import Bake, FreshBuilder, LocalRegistry, split_ref
+from dft.render import render
 from dft.targets import Target, as_params, distinct_dockerfiles, first_of_each
 from tests.forge.forge import registries_reachable
 from tests.forge.platforms import Mirror
@@ -40,13 +42,29 @@ PLATFORMS = ["linux/amd64", "linux/arm64"]
 OTHER_PLATFORMS = ["linux/arm64"]
 HEALTH_PATH = questions()["health_path"]["default"]
 VERSION = "1.0.0"
+# Where the release's bake writes its metadata (the pushed digest among it), as the GitLab build job has it.
+METADATA = "bake.json"
 
-# The languages whose forge makes the other platforms' stand-ins (tests.yml's release_platforms).
-TARGETS = [t for t in distinct_dockerfiles() if set(OTHER_PLATFORMS) <= set(t.profile.release_platforms)]
+TARGETS = distinct_dockerfiles()
 # A release of each language's default (its first target), for the promises of the push, the cache, the
 # signature; one per language and runtime for the arm64 image's run (each runtime's base, probe and user).
 FIRST_OF_EACH_LANGUAGE = first_of_each(TARGETS, lambda t: t["language"])
-FIRST_OF_EACH_RUNTIME = first_of_each(TARGETS, lambda t: (t["language"], t["runtime"]))
+
+
+def multi_platform(target: Target) -> bool:
+    """Whether the language's forge makes the other platforms' stand-ins (tests.yml's release_platforms): its
+    release is baked for every platform; the others' for the engine's alone, which the cache and the
+    signature promise just the same."""
+    return set(OTHER_PLATFORMS) <= set(target.profile.release_platforms)
+
+
+def platforms(target: Target) -> list[str]:
+    return PLATFORMS if multi_platform(target) else [p for p in PLATFORMS if p not in OTHER_PLATFORMS]
+
+
+MULTI_PLATFORM = [t for t in FIRST_OF_EACH_LANGUAGE if multi_platform(t)]
+FIRST_OF_EACH_RUNTIME = first_of_each([t for t in TARGETS if multi_platform(t)],
+                                      lambda t: (t["language"], t["runtime"]))
 
 
 @pytest.fixture(scope="session", params=as_params(FIRST_OF_EACH_LANGUAGE))
@@ -110,12 +128,15 @@ def released(target: Target, session: Session, tmp_path_factory) -> Release:
         assert (project / "docker-bake.hcl").exists(), f"{target.id}: the project has no docker-bake.hcl"
         if session.hosts:
             dockerfile = Dockerfile.of(project)
-            session.mirror.publish([*target.images, SCANNER], dockerfile.target_platform_bases)
+            session.mirror.publish([*target.images, SCANNER],
+                                   dockerfile.target_platform_bases if multi_platform(target) else [])
         image = session.registry.ref(f"dft-test/{target.id}")
         env = {"IMAGE": image, "VERSION": VERSION, "REVISION": "0" * 40, "CREATED": "2026-01-01T00:00:00Z",
                "SOURCE": "https://example.invalid/dft-test", "CACHE": f"{image}:buildcache",
                "CA_BUNDLE": str(d.CA_BUNDLE) if d.CA_BUNDLE.exists() else ""}
-        bake = session.builder.bake(project, "release", env=env, options=("--push",))
+        bake = session.builder.bake(project, "release", env=env,
+                                    options=("--push", f"--metadata-file={project / METADATA}",
+                                             f"--set=release.platform={','.join(platforms(target))}"))
         digest = session.registry.manifest(f"{image}:{VERSION}")[1]
         session.releases[target.id] = Release(target, project, env, bake, digest)
     return session.releases[target.id]
@@ -133,6 +154,7 @@ def platform_manifests(session: Session, release: Release) -> dict[str, dict]:
             if m['platform']['os'] != "unknown"}
 
 
+@pytest.mark.parametrize("target", as_params(MULTI_PLATFORM), indirect=True)
 def test_release_pushes_amd64_and_arm64(release, target, session, record_property):
     record_property("release bake, both platforms, cold builder (s)", round(release.bake.seconds, 1))
     platforms = sorted(platform_manifests(session, release))
@@ -163,7 +185,8 @@ PROVENANCE = ("https://slsa.dev/provenance/v0.2", "https://slsa.dev/provenance/v
 
 def test_release_attests_sbom_and_provenance(release, target, session, record_property):
     attested = attestations(session, release)
-    assert sorted(attested) == PLATFORMS, f"{target.id}: attestations for {sorted(attested)}, not {PLATFORMS}"
+    assert sorted(attested) == platforms(target), \
+        f"{target.id}: attestations for {sorted(attested)}, not {platforms(target)}"
     for platform, statements in attested.items():
         assert SPDX in statements, f"{target.id} {platform}: no SBOM, only {sorted(statements)}"
         assert any(p in statements for p in PROVENANCE), f"{target.id} {platform}: no provenance: {sorted(statements)}"
@@ -205,6 +228,7 @@ def test_arm64_image_runs_healthy_under_emulation(release, target, record_proper
     try:
         architecture = d.inspect(local)["Architecture"]
         assert architecture == "arm64", f"{target.id}: pulled {architecture} for linux/arm64"
+        record_property("arm64 image (MB)", round(d.image_size(local) / 1e6, 1))
         with d.Container(local, target.port) as container:
             seconds = container.wait_healthy(timeout=90)  # qemu starts a Go binary in a second or two
             record_property("arm64 healthy under qemu after (s)", round(seconds, 1))
@@ -257,3 +281,16 @@ def test_cosign_signs_and_verifies_the_pushed_digest(release, target, tmp_path):
     assert other.returncode == 0, other.stderr
     refused = run("verify", "--key=other.pub", "--insecure-ignore-tlog=true", *registry_flags, release.pinned)
     assert refused.returncode != 0, f"{target.id}: a signature verified against a key that never signed"
+
+
+def test_the_gitlab_build_job_hands_on_the_pushed_digest(release, target, tmp_path):
+    """The generated GitLab build job's step that gives the later jobs (smoke, scan, sign, publish) the digest,
+    run as its shell runs it on this release's own metadata file: it must name the index the registry holds."""
+    project = render(tmp_path / "gitlab", {**target.combination.data, "ci": "gitlab"})
+    script = yaml.safe_load((project / ".gitlab-ci.yml").read_text())["build"]["script"]
+    [step] = [line for line in script if "containerimage.digest" in line]
+    shutil.copy(release.project / METADATA, tmp_path / METADATA)
+    subprocess.run(["sh", "-eu", "-c", step], cwd=tmp_path, check=True, capture_output=True, text=True)
+    handed = (tmp_path / "build.env").read_text().strip()
+    assert handed == f"DIGEST={release.digest}", \
+        f"{target.id}: the build job hands on {handed!r}, the registry holds {release.digest}"

@@ -5,6 +5,7 @@
 # Settings are variables, read from the environment: VERSION=1.2.3 docker buildx bake release --push.
 # `docker buildx bake --print release` shows what a target resolves to.
 
+# CI sets IMAGE to the repository it pushes to; by default the image is local, as compose.yaml names it.
 variable "IMAGE" {
   description = "Image repository, without a tag"
   default     = "my-service"
