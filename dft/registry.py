@@ -193,10 +193,13 @@ class FreshBuilder:
     the host's network (a dependency step downloads from the package registries); it listens on nothing but
     its socket. Removed on exit: the buildx entry, the daemon, its state."""
 
-    def __init__(self, registry: LocalRegistry, mirrored_hosts: list[str]) -> None:
+    def __init__(self, registry: LocalRegistry, mirrored_hosts: list[str], rootless_user: str | None = None) -> None:
         self.registry = registry
         self.mirrored_hosts = sorted(set(mirrored_hosts) | {DOCKER_HUB})
         self.name = f"dft-{uuid.uuid4().hex[:10]}"
+        # Given a user: buildkitd runs as that user under rootlesskit, with no process sandbox, as the
+        # generated GitLab CI's rootless BuildKit service does.
+        self.rootless_user = rootless_user
 
     def config(self) -> str:
         lines = [
@@ -219,9 +222,24 @@ class FreshBuilder:
         self.socket = self.dir / "buildkitd.sock"
         (self.dir / "buildkitd.toml").write_text(self.config())
         self.log = self.dir / "buildkitd.log"
+        command = [buildkitd, "--config", str(self.dir / "buildkitd.toml")]
+        if self.rootless_user:
+            # The user's own folder, with copies of the binaries: $DFT_HOME may be where it cannot read.
+            binaries = self.dir / "bin"
+            binaries.mkdir()
+            for binary in (buildkitd, buildkit_binary("rootlesskit")):
+                shutil.copy(binary, binaries)
+            (self.dir / "run").mkdir(mode=0o700)
+            for path in (self.dir, binaries, self.dir / "run"):
+                shutil.chown(path, self.rootless_user)
+            os.chmod(self.dir, 0o755)
+            command = ["runuser", "-u", self.rootless_user, "--", "env", f"XDG_RUNTIME_DIR={self.dir / 'run'}",
+                       f"PATH={binaries}:/usr/sbin:/usr/bin:/sbin:/bin", "rootlesskit",
+                       f"--state-dir={self.dir / 'run' / 'rootlesskit'}", "buildkitd", *command[1:],
+                       "--oci-worker-no-process-sandbox"]
         with self.log.open("w") as log:
-            self.process = subprocess.Popen([buildkitd, "--config", str(self.dir / "buildkitd.toml")],
-                                            stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True)
+            self.process = subprocess.Popen(command, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
+                                            start_new_session=True)
         try:
             wait_until(self.socket.exists, 60, f"buildkitd ({self.socket})", self.log)
             docker("buildx", "create", "--name", self.name, "--driver", "remote", f"unix://{self.socket}")
@@ -233,6 +251,8 @@ class FreshBuilder:
 
     def __exit__(self, *exc) -> None:
         docker("buildx", "rm", "--force", self.name, check=False)
+        if self.rootless_user:  # runuser, then rootlesskit, pass SIGTERM on; buildkitd is their child
+            os.killpg(self.process.pid, signal.SIGTERM)
         stop(self.process)
         # buildkitd unmounts its snapshots on a clean stop; whatever it left mounted would make rmtree fail.
         with open("/proc/self/mounts") as mounts:

@@ -294,3 +294,25 @@ def test_the_gitlab_build_job_hands_on_the_pushed_digest(release, target, tmp_pa
     handed = (tmp_path / "build.env").read_text().strip()
     assert handed == f"DIGEST={release.digest}", \
         f"{target.id}: the build job hands on {handed!r}, the registry holds {release.digest}"
+
+
+# The user scripts/lib/setup.sh makes for rootless BuildKit (ensure_rootless).
+ROOTLESS_USER = "dft-rootless"
+
+
+@pytest.mark.host("rootless")
+@pytest.mark.parametrize("target", as_params(FIRST_OF_EACH_LANGUAGE[:1]), indirect=True)
+def test_rootless_buildkit_runs_the_test_target(target, session, project_copy, record_property):
+    """The generated GitLab CI builds on rootless BuildKit, driven through buildx's remote driver. Here:
+    buildkitd under rootlesskit as an unprivileged user, with no process sandbox (as that job's service runs
+    it), empty, pulling through the mirror; `docker buildx bake test` of the project passes on it. (One
+    language proves the builder; the Dockerfile's steps are every language's own business.)"""
+    if session.hosts:
+        session.mirror.publish(target.images, [])
+    project = project_copy(target.project)
+    with FreshBuilder(session.registry, session.hosts, rootless_user=ROOTLESS_USER) as rootless:
+        bake = rootless.bake(project, "test", env={"CA_BUNDLE": str(d.CA_BUNDLE) if d.CA_BUNDLE.exists() else ""})
+    record_property("bake test on rootless BuildKit, empty (s)", round(bake.seconds, 1))
+    # A failing test fails the bake; the test stage's steps ran there, on an empty builder.
+    ran = [name for name in bake.ran() if name.startswith("[test ")]
+    assert ran, f"{target.id}: no step of the test stage ran on rootless BuildKit: {bake.ran()}"

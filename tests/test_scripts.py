@@ -44,7 +44,7 @@ def test_scripts_test_needs_an_engine_only_for_build_tests(args, needs_images):
 # What a test needs from the host beside an engine (pytest.mark.host) is brought only when it is selected.
 @pytest.mark.parametrize(("args", "needs"), [
     (["-m", "render"], set()),
-    (["tests/test_registry.py", "-k", languages()[0]], {"registry", "buildkit", "emulation", "cosign"}),
+    (["tests/test_registry.py", "-k", languages()[0]], {"registry", "buildkit", "emulation", "cosign", "rootless"}),
 ], ids=lambda v: " ".join(v) if isinstance(v, list) else None)
 def test_scripts_test_brings_host_needs_only_for_the_tests_that_name_them(args, needs):
     result = subprocess.run([sys.executable, "-m", "dft.needs", *args], cwd=ROOT, capture_output=True, text=True)

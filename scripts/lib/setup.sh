@@ -22,6 +22,9 @@ ACTIONLINT_VERSION=v1.7.12
 # from (one pin, in tests/forge/frontend.py), and cosign, which signs offline with a local key.
 BUILDKIT_VERSION=$(sed -n 's/^BUILDKIT_VERSION = "\(v[^"]*\)".*/\1/p' "$ROOT/tests/forge/frontend.py")
 COSIGN_VERSION=v3.1.3
+# Rootless BuildKit, as the generated GitLab CI runs it: buildkitd under rootlesskit, as this user.
+ROOTLESSKIT_VERSION=v2.3.6
+ROOTLESS_USER=dft-rootless
 DISK_FLOOR_GB=20        # a cold run takes about 17 GB: stand-ins, build cache, test images kept to the end
 export DOCKER_BUILDKIT=1
 
@@ -199,6 +202,7 @@ ensure_host_needs() {
       emulation) ensure_emulation ;;
       buildkit) ensure_host_packages runc && ensure_buildkit ;;
       cosign) ensure_cosign ;;
+      rootless) ensure_buildkit && ensure_rootless ;;
       *) die "a test needs '$need' from the host, which scripts/lib/setup.sh cannot bring: add it to ensure_host_needs" ;;
     esac
   done
@@ -253,4 +257,25 @@ ensure_cosign() {
   say "building cosign $COSIGN_VERSION from the Go module proxy"
   GOBIN=$bin CGO_ENABLED=0 go install -trimpath -ldflags "-s -w" "github.com/sigstore/cosign/v3/cmd/cosign@$COSIGN_VERSION" \
     || die "go install of cosign $COSIGN_VERSION failed: is the Go module proxy (or your GOPROXY) in reach?"
+}
+
+# An unprivileged user with subordinate ids (newuidmap), and rootlesskit from the Go module proxy: what
+# rootless BuildKit runs on.
+ensure_rootless() {
+  local bin=$DFT_HOME/bin
+  ensure_host_packages newuidmap=uidmap
+  if ! id "$ROOTLESS_USER" >/dev/null 2>&1; then
+    [[ $(id -u) -eq 0 ]] || die "the rootless BuildKit test needs a user $ROOTLESS_USER, and adding one needs root: run as root"
+    say "adding the user $ROOTLESS_USER, which runs rootless BuildKit in the tests"
+    useradd --create-home --shell /usr/sbin/nologin "$ROOTLESS_USER" || die "useradd $ROOTLESS_USER failed"
+  fi
+  if ! grep -q "^$ROOTLESS_USER:" /etc/subuid || ! grep -q "^$ROOTLESS_USER:" /etc/subgid; then
+    die "$ROOTLESS_USER has no subordinate ids: add '$ROOTLESS_USER:100000:65536' to /etc/subuid and /etc/subgid"
+  fi
+  [[ $(go version -m "$bin/rootlesskit" 2>/dev/null) == *$'\tmod\tgithub.com/rootless-containers/rootlesskit/v2\t'"$ROOTLESSKIT_VERSION"$'\t'* ]] && return
+  command -v go >/dev/null || die "rootlesskit is built with Go, and go is missing: install Go 1.24 or newer"
+  say "building rootlesskit $ROOTLESSKIT_VERSION from the Go module proxy"
+  GOBIN=$bin CGO_ENABLED=0 go install -trimpath -ldflags "-s -w" \
+    "github.com/rootless-containers/rootlesskit/v2/cmd/rootlesskit@$ROOTLESSKIT_VERSION" \
+    || die "go install of rootlesskit $ROOTLESSKIT_VERSION failed: is the Go module proxy (or your GOPROXY) in reach?"
 }
