@@ -19,6 +19,7 @@ import base64
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -30,6 +31,7 @@ import urllib.error
 import urllib.request
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from dft.docker import DockerError, docker
@@ -319,6 +321,15 @@ class Bake:
     def ran(self) -> list[str]:
         return [name for name, cached in self.steps() if not cached]
 
+    def seconds_for(self, architecture: str) -> float:
+        """The span from the first start to the last end of the steps building the image for `architecture`:
+        its platform's own steps ('[linux/arm64 deps 2/4]') and those cross-built for it on another
+        ('[linux/amd64->arm64 build 3/4]')."""
+        spans = [(_instant(v["started"]), _instant(v["completed"])) for v in self.vertexes().values()
+                 if v.get("started") and v.get("completed")
+                 and re.match(rf"\[\S*\b{architecture} ", v.get("name", ""))]
+        return max(end for _, end in spans) - min(start for start, _ in spans) if spans else 0.0
+
     def plain(self) -> str:
         """The logs the steps wrote, as text: for failure messages."""
         lines = []
@@ -334,6 +345,11 @@ class Bake:
             for entry in status.get("logs") or []:
                 lines.append(_decoded(entry.get("data", "")))
         return "\n".join(lines)
+
+
+def _instant(timestamp: str) -> float:
+    """Seconds since the epoch of BuildKit's RFC 3339 time, nanoseconds cut to what datetime holds."""
+    return datetime.fromisoformat(re.sub(r"(\.\d{6})\d*", r"\1", timestamp)).timestamp()
 
 
 def _decoded(data: str) -> str:

@@ -10,13 +10,15 @@ from functools import partial
 from pathlib import Path
 
 from dft.languages import Profile, resolve
-from tests.forge.forge import StandIn, image, releases
+from tests.forge.forge import StandIn, host_only, image, releases
 
 RECIPES = Path(__file__).parent / "forge"
 
 
-def go_toolchain(version: str, context: Path) -> None:
-    """Puts the Go toolchain at context/go, as the go command fetches it from the module proxy."""
+def go_toolchain(version: str, context: Path, architecture: str) -> None:
+    """Puts the Go toolchain at context/go, as the go command fetches it from the module proxy. The builder
+    runs on the build platform alone: Go cross-compiles."""
+    host_only(architecture, f"golang {version}")
     goroot = subprocess.run(
         ["go", "env", "GOROOT"], check=True, capture_output=True, text=True,
         env={**os.environ, "GOTOOLCHAIN": f"go{version}"},

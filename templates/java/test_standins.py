@@ -3,22 +3,20 @@ forge's stand-in (templates/java/forge.py) or the official image."""
 
 from __future__ import annotations
 
-import platform
-
 import pytest
 
 from dft import docker as d
 from dft.languages import profile, resolve
 from templates.java.forge import upstream
 from tests.forge.fidelity import SHELLS, env, run
-from tests.forge.forge import image
+from tests.forge.forge import host_architecture, image
 from tests.forge.standins import pins
 
 pytestmark = pytest.mark.build
 
 JAVA = profile("java")
 # Debian's name for the machine's architecture, which Adoptium's JRE path carries.
-DEBIAN_ARCH = {"x86_64": "amd64", "aarch64": "arm64", "arm64": "arm64"}[platform.machine()]
+DEBIAN_ARCH = host_architecture()
 
 
 def distroless_java(major: str) -> str:

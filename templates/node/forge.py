@@ -5,7 +5,6 @@ npm registry, and the npm (and up to Node 24 corepack) that release bundles by i
 from __future__ import annotations
 
 import json
-import platform
 import re
 import shutil
 import subprocess
@@ -19,8 +18,8 @@ from tests.forge.forge import StandIn, image, releases
 
 RECIPES = Path(__file__).parent / "forge"
 
-# The npm cpu of this machine's Node.js builds (node-linux-<cpu>).
-NODE_CPU = {"x86_64": "x64", "aarch64": "arm64", "arm64": "arm64"}
+# The npm cpu of each architecture's Node.js builds (node-linux-<cpu>).
+NODE_CPU = {"amd64": "x64", "arm64": "arm64"}
 # The first major that no longer bundles corepack.
 WITHOUT_COREPACK = 25
 # The first major whose docker-library images add no yarn 1.
@@ -54,16 +53,15 @@ def bundled(changelog: str, release: str, package: str) -> str | None:
     return found.group(1) if found else None
 
 
-def node_dist(release: str, tools: bool, yarn: str | None, context: Path) -> None:
-    """Puts the official Node.js build of this machine's cpu at context/node.tgz and, with `tools`, the
+def node_dist(release: str, tools: bool, yarn: str | None, context: Path, architecture: str) -> None:
+    """Puts the official Node.js build for the architecture at context/node.tgz and, with `tools`, the
     npm it bundles at npm.tgz, the corepack it bundles (up to Node 24) at corepack.tgz, and yarn 1 at
     yarn.tgz when `yarn` is given: each from the npm registry. Which npm and corepack the release bundles
     is what its own changelog (the CHANGELOG.md inside the node-linux package) last upgraded them to at or
     before that release: derived, not pinned, so a Renovate bump of the release needs nothing else."""
-    machine = platform.machine()
-    if machine not in NODE_CPU:
-        raise RuntimeError(f"forge: no Node.js build for a {machine} machine; the forge knows {sorted(NODE_CPU)}")
-    npm_tarballs({"node": f"node-linux-{NODE_CPU[machine]}@{release}"}, context)
+    if architecture not in NODE_CPU:
+        raise RuntimeError(f"forge: no Node.js build for {architecture}; the forge knows {sorted(NODE_CPU)}")
+    npm_tarballs({"node": f"node-linux-{NODE_CPU[architecture]}@{release}"}, context)
     if not tools:
         return
     with tarfile.open(context / "node.tgz") as archive:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import fnmatch
 import json
 import os
-import platform
 import re
 import shutil
 import subprocess
@@ -35,21 +34,19 @@ class GoProxy:
     version: str
 
 
-# The wheel platform of this machine's uv binaries: PyPI's musllinux wheels carry the static musl build
-# that upstream's image holds, for x86_64 and aarch64 alike.
-UV_WHEEL_PLATFORM = {"x86_64": "musllinux_1_1_x86_64", "aarch64": "musllinux_1_1_aarch64",
-                     "arm64": "musllinux_1_1_aarch64"}
+# The wheel platform of uv's binaries for each architecture: PyPI's musllinux wheels carry the static
+# musl build that upstream's image holds, for x86_64 and aarch64 alike.
+UV_WHEEL_PLATFORM = {"amd64": "musllinux_1_1_x86_64", "arm64": "musllinux_1_1_aarch64"}
 
 
-def uv_binaries(version: str, context: Path) -> None:
-    """Puts `uv` and `uvx` at the context's root, from PyPI's musllinux wheel for this machine."""
-    machine = platform.machine()
-    if machine not in UV_WHEEL_PLATFORM:
-        raise RuntimeError(f"forge: no uv wheel for a {machine} machine; the forge knows {sorted(UV_WHEEL_PLATFORM)}")
+def uv_binaries(version: str, context: Path, architecture: str) -> None:
+    """Puts `uv` and `uvx` at the context's root, from PyPI's musllinux wheel for the architecture."""
+    if architecture not in UV_WHEEL_PLATFORM:
+        raise RuntimeError(f"forge: no uv wheel for {architecture}; the forge knows {sorted(UV_WHEEL_PLATFORM)}")
     with tempfile.TemporaryDirectory(prefix="forge-uv-") as tmp:
         subprocess.run(
             [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
-             f"--platform={UV_WHEEL_PLATFORM[machine]}", f"--dest={tmp}", f"uv=={version}"],
+             f"--platform={UV_WHEEL_PLATFORM[architecture]}", f"--dest={tmp}", f"uv=={version}"],
             check=True,
         )
         (wheel,) = Path(tmp).glob("uv-*.whl")
@@ -71,9 +68,10 @@ def checksum_database(module: str, env: dict[str, str]) -> str | None:
     return None if exempt or settings.get("GOSUMDB", "off") == "off" else settings["GOSUMDB"]
 
 
-def cpython_tree(source: GoProxy, release: str, context: Path) -> None:
-    """Puts CPython's source tree at context/cpython: the module zip `go mod download` fetches and checks
-    against the Go checksum database, refused where that check is turned off.
+def cpython_tree(source: GoProxy, release: str, context: Path, architecture: str) -> None:
+    """Puts CPython's source tree at context/cpython, the same for every architecture: the module zip
+    `go mod download` fetches and checks against the Go checksum database, refused where that check is
+    turned off.
 
     A module zip keeps no file modes and no symlinks. CPython's symlinks (Misc/mypy's links to typed
     stdlib modules, for mypy) are left out, as python.org's tarballs leave them out; the build reads

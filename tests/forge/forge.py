@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import os
+import platform
 import re
 import shutil
 import subprocess
@@ -35,6 +36,22 @@ RECIPES = Path(__file__).parent / "recipes"
 FINGERPRINT_LABEL = "org.dockerfile-templates.forge.fingerprint"
 # Bump to rebuild every stand-in when the mechanism itself changes.
 FORGE_EPOCH = "1"
+# Docker's (and Debian's) name for each machine the forge knows: the engine's platform, linux/<name>.
+ARCHITECTURES = {"x86_64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
+
+
+def host_architecture() -> str:
+    machine = platform.machine()
+    if machine not in ARCHITECTURES:
+        raise RuntimeError(f"forge: a {machine} machine; the forge knows {sorted(ARCHITECTURES)}")
+    return ARCHITECTURES[machine]
+
+
+def host_only(architecture: str, what: str) -> None:
+    """Refuses to make `what` for another architecture: it only ever runs on the build platform."""
+    if architecture != host_architecture():
+        raise RuntimeError(f"forge: {what} runs on the build platform alone; it is made for "
+                           f"{host_architecture()}, not {architecture}")
 
 
 def docker(*args: str, **kwargs) -> subprocess.CompletedProcess:
@@ -56,8 +73,9 @@ class StandIn:
     tags: tuple[str, ...]
     recipe: str
     build_args: Mapping[str, str] = field(default_factory=dict)
-    # Fills the build context with what the host fetched from a package registry.
-    inputs: Callable[[Path], None] | None = None
+    # Fills the build context with what the host fetched from a package registry, for the architecture
+    # given (amd64, arm64): inputs(context, architecture).
+    inputs: Callable[[Path, str], None] | None = None
     # The folder that holds the recipe's folder: the fingerprint names its files relative to it, so a
     # recipe moved between roots keeps its fingerprint.
     root: Path = RECIPES
@@ -86,7 +104,7 @@ class StandIn:
             context = Path(tmp)
             shutil.copytree(self.root / self.recipe, context, dirs_exist_ok=True)
             if self.inputs is not None:
-                self.inputs(context)
+                self.inputs(context, host_architecture())
             args = [f"--build-arg={key}={value}" for key, value in self.build_args.items()]
             tags = [f"--tag={tag}" for tag in self.tags]
             # The whole log, shown only when the build fails: --quiet would keep just the failing

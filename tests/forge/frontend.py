@@ -36,14 +36,15 @@ def _go(command: str, cwd: str, env: dict[str, str]) -> str:
     return proc.stdout
 
 
-def build_frontend(context: pathlib.Path) -> None:
-    """Compile a static `dockerfile-frontend` binary into `context`."""
+def build_frontend(context: pathlib.Path, architecture: str) -> None:
+    """Compile a static `dockerfile-frontend` binary for `architecture` into `context`."""
     binary = pathlib.Path(context).resolve() / "dockerfile-frontend"
     binary.parent.mkdir(parents=True, exist_ok=True)
     env = {
         **os.environ,
         "CGO_ENABLED": "0",  # static: the image is FROM scratch
         "GOOS": "linux",
+        "GOARCH": architecture,
         # Replace any ambient GOFLAGS; readonly: build exactly upstream's go.sum.
         "GOFLAGS": "-mod=readonly -trimpath -buildvcs=false",
         "GOWORK": "off",

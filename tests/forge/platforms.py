@@ -64,7 +64,7 @@ def build_for(stand_in: StandIn, platform: str, fingerprint: str, builder: Fresh
         else:
             shutil.copytree(stand_in.root / stand_in.recipe, context, dirs_exist_ok=True)
             if stand_in.inputs is not None:
-                stand_in.inputs(context)
+                stand_in.inputs(context, platform.split("/")[1])
             args = [f"--build-arg={key}={value}" for key, value in stand_in.build_args.items()]
         builder.build(context, f"--platform={platform}", "--provenance=false", "--sbom=false",
                       f"--label={FINGERPRINT_LABEL}={fingerprint}", *args, f"--output=type=oci,dest={dest}")

