@@ -67,8 +67,8 @@ TEST_FIELDS = {
     "answers": "`bad`: [question, answer, message] its validators refuse, `good`: [question, answer] they take",
     "formatters": "the language's standard formatter and linter: name, argv, bad_file, and env, prepare, download, "
                   "toolchain, output_is_finding where needed",
-    "release_platforms": "the platforms besides the engine's that the language's release is baked for, run on "
-                         "and signed in tests/test_registry.py: its forge makes their stand-ins ([] until it does)",
+    "release_platforms": "per runtime, the platforms besides the engine's that its release is baked for, run on "
+                         "and signed in tests/test_registry.py: the forge makes their stand-ins ([] until it can)",
     "code_answers": "answers that say where the user's code is, each with another value: an update given one moves "
                     "no file of the user's (tests/test_update.py)",
     "local_outputs": "a local command of the language (install, build, test, lint) -> files it writes into the "
