@@ -93,7 +93,7 @@ def render_file(path: Path) -> str:
 
 
 def resolve(ref: str, **args: str) -> str:
-    """An image reference with the given version ARGs (${NAME}) filled in, by the README's own macro."""
+    """An image reference with the given version ARGs (${NAME}) filled in, by the templates' own macro."""
     macro = "{% from 'includes/macros.jinja' import shown %}{{ shown(ref, args) }}"
     return jinja().from_string(macro).render(ref=ref, args=args)
 

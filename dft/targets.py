@@ -49,11 +49,22 @@ class Target:
         """Text of the RUN step that installs the dependencies, which a source change must not rerun."""
         return self.profile.dependency_step_for(self.combination.data.get("package_manager"))
 
+    def unfilled(self, text: str) -> str:
+        """text with each image the profile names with a version in it (golang:${GO_VERSION}-trixie) put
+        back as the profile names it, whatever version the Dockerfile filled in (golang:1.27-trixie)."""
+        refs = [ref for images in self.profile.images.values() for ref in images.values()]
+        for ref in [*refs, *(self.profile.tool_images or {}).values()]:
+            if "${" in ref:
+                pattern = re.sub(r"\\\$\\\{\w+\\\}", r"[\\w.]+", re.escape(ref))
+                text = re.sub(pattern, lambda _, ref=ref: ref, text)
+        return text
+
     @property
     def structure(self) -> str:
-        """The Dockerfile with its version ARGs' defaults left out: targets that differ only in the
-        versions they build on (go 1.26 and 1.27) share it."""
-        return re.sub(r"(?m)^(ARG \w+_VERSION)=\S+$", r"\1", (self.project / "Dockerfile").read_text())
+        """The Dockerfile with its versions left out (the version ARGs' defaults, the versions in the base
+        images' ARGs): targets that differ only in the versions they build on (go 1.26 and 1.27) share it."""
+        text = re.sub(r"(?m)^(ARG \w+_VERSION)=\S+$", r"\1", (self.project / "Dockerfile").read_text())
+        return self.unfilled(text)
 
     @property
     def builds_with(self) -> tuple[str, str | None, str]:
@@ -65,7 +76,7 @@ class Target:
     @property
     def bases(self) -> tuple[str, ...]:
         """The images the stages start from, version ARGs unexpanded: what a base-image mirror rewrites."""
-        return tuple(re.findall(r"(?m)^FROM (\S+)", self.structure))
+        return tuple(self.unfilled(ref) for ref in Dockerfile.of(self.project).external_bases)
 
     @property
     def version(self) -> str | None:

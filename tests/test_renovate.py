@@ -168,6 +168,21 @@ def test_dockerfile_manager_finds_every_image_the_build_needs(extraction, langua
     assert not skipped, f"{project_id(language, ci)}: the runtime base {runtime} is skipped: {skipped}"
 
 
+@ONE_WORKER
+@EACH_PROJECT
+def test_dockerfile_manager_can_pin_every_image(extraction, language, ci):
+    """docker:pinDigests writes each digest over the text Renovate found the image in (its replaceString):
+    that text must be in the Dockerfile as written. An image whose tag a FROM line builds from a version
+    ARG (golang:${GO_VERSION}-trixie) is found, but under a text no file holds, so it is never pinned."""
+    project, files = extraction(language, ci)
+    for file in files.get("dockerfile", []):
+        text = (project / file["packageFile"]).read_text()
+        unpinnable = [f"{reference(d)} ({d.get('skipReason') or 'found as ' + repr(d.get('replaceString'))})"
+                      for d in file.get("deps", []) if d.get("datasource") == "docker"
+                      if d.get("skipReason") or not d.get("replaceString") or d["replaceString"] not in text]
+        assert not unpinnable, f"{project_id(language, ci)}: {file['packageFile']}: cannot pin {unpinnable}"
+
+
 def ci_images(node) -> list[str]:
     """The images and services of a .gitlab-ci.yml (as strings or `name:`), those named by a variable left out."""
     found = []

@@ -27,7 +27,9 @@ from dft.releases import commit_all, git, release, template_repo
 
 pytestmark = pytest.mark.render
 
-# The user's one-line edit of the Dockerfile: a label after the runtime stage's FROM.
+# The user's one-line edit of the Dockerfile: a label in the runtime stage, after its USER. Not beside its
+# FROM line: a release that moves a base image rewrites that line (as the one did that put versioned
+# images whole in ARGs, for Renovate to pin), and git's merge calls a change beside another a conflict.
 EDIT = 'LABEL org.example.team="payments"'
 CONFLICT_MARKERS = (b"<<<<<<< ", b">>>>>>> ")
 
@@ -77,8 +79,8 @@ def users_files(project: Path, language: str, before: dict[str, bytes] | None = 
 def edit_dockerfile(project: Path) -> None:
     dockerfile = project / "Dockerfile"
     lines = dockerfile.read_text().splitlines(keepends=True)
-    last_from = max(i for i, line in enumerate(lines) if line.startswith("FROM "))
-    lines.insert(last_from + 1, EDIT + "\n")
+    user = max(i for i, line in enumerate(lines) if line.startswith("USER "))
+    lines.insert(user + 1, EDIT + "\n")
     dockerfile.write_text("".join(lines))
 
 
