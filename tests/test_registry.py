@@ -249,8 +249,8 @@ def test_arm64_image_runs_healthy_under_emulation(release, target, record_proper
         record_property("arm64 image (MB)", round(d.image_size(local) / 1e6, 1))
         # The image's HEALTHCHECK, with the time qemu needs: an interpreter starts ten times slower than
         # natively, and its probe would overrun the image's 3 s timeout.
-        emulated = ("--health-timeout=60s", "--health-interval=5s", "--health-start-period=300s")
-        with d.Container(local, target.port, *emulated) as container:
+        qemu_paced = ("--health-timeout=60s", "--health-interval=5s", "--health-start-period=300s")
+        with d.Container(local, target.port, *qemu_paced) as container:
             seconds = container.wait_healthy(timeout=300)
             record_property("arm64 healthy under qemu after (s)", round(seconds, 1))
             status, body = container.get(HEALTH_PATH)
